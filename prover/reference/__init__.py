@@ -1,0 +1,1 @@
+"""Plain-Python twins of the Numba kernels: same names, same signatures, Python ints inside."""

@@ -1,0 +1,1 @@
+"""The rollup: accounts, transfers, state tree, batch executor, sequencer, CLI."""
