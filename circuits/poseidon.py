@@ -1,0 +1,135 @@
+"""Native Poseidon hash with circomlib's parameters, equal to circomlibjs `poseidon` for 1 to 16 inputs.
+Plain Python ints: a round-by-round reference permutation and a fast one with circomlib's optimized
+constants (both from circuits.poseidon_constants); the circuit gadget lives elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+from circuits.poseidon_constants import (
+    FIELD_MODULUS,
+    MAX_WIDTH,
+    SBOX_ALPHA,
+    OptimizedPoseidonParams,
+    PoseidonParams,
+    poseidon_optimized_params,
+    poseidon_params,
+)
+
+__all__ = [
+    "FIELD_MODULUS",
+    "MAX_INPUTS",
+    "OptimizedPoseidonParams",
+    "PoseidonParams",
+    "poseidon",
+    "poseidon_ex",
+    "poseidon_optimized_params",
+    "poseidon_params",
+    "poseidon_permutation",
+    "poseidon_permutation_reference",
+    "poseidon_round",
+]
+
+MAX_INPUTS = MAX_WIDTH - 1  # 16
+
+
+def _check_field_elements(values: Sequence[int], what: str) -> None:
+    # circomlibjs silently reduces mod r; we refuse instead, so that two different integers can
+    # never hash to the same leaf by aliasing.
+    for i, v in enumerate(values):
+        if not isinstance(v, int) or not 0 <= v < FIELD_MODULUS:
+            raise ValueError(f"{what}[{i}] is not a field element in [0, r): {v!r}")
+
+
+def _check_width(t: int) -> None:
+    if not 2 <= t <= MAX_WIDTH:
+        raise ValueError(f"Poseidon state width must be 2..{MAX_WIDTH}, got {t}")
+
+
+def poseidon_round(params: PoseidonParams, state: Sequence[int], r: int) -> list[int]:
+    """Round r of the permutation as the paper states it: add round constants, S-box (every cell in a
+    full round, cell 0 in a partial one), multiply by the MDS matrix. The view a gadget mirrors."""
+    p = FIELD_MODULUS
+    state = [(s + c) % p for s, c in zip(state, params.round_constants[r])]
+    if params.is_full_round(r):
+        state = [pow(s, SBOX_ALPHA, p) for s in state]
+    else:
+        state[0] = pow(state[0], SBOX_ALPHA, p)
+    return [sum(m * s for m, s in zip(row, state)) % p for row in params.mds]
+
+
+def poseidon_permutation_reference(state: Sequence[int]) -> list[int]:
+    """The Poseidon permutation, round by round (circomlibjs poseidon_reference.js). Slow; the oracle."""
+    _check_width(len(state))
+    _check_field_elements(state, "state")
+    params = poseidon_params(len(state))
+    st = list(state)
+    for r in range(params.n_rounds):
+        st = poseidon_round(params, st, r)
+    return st
+
+
+def poseidon_permutation(state: Sequence[int]) -> list[int]:
+    """The Poseidon permutation of width len(state) (2..17), with circomlib's optimized constants
+    (circomlibjs poseidon_opt.js): the same function as poseidon_permutation_reference, about twice as fast."""
+    t = len(state)
+    _check_width(t)
+    _check_field_elements(state, "state")
+    opt: OptimizedPoseidonParams = poseidon_optimized_params(t)
+    p = FIELD_MODULUS
+    c, s, m_cols = opt.c, opt.s, list(zip(*opt.m))
+    half = opt.full_rounds // 2
+
+    def full_round(st: list[int], constants: Sequence[int], cols) -> list[int]:
+        st = [pow(x, 5, p) + k for x, k in zip(st, constants)]
+        return [sum(a * b for a, b in zip(st, col)) % p for col in cols]
+
+    st = [(x + k) % p for x, k in zip(state, c[:t])]
+    for r in range(half - 1):
+        st = full_round(st, c[(r + 1) * t:(r + 2) * t], m_cols)
+    st = full_round(st, c[half * t:(half + 1) * t], list(zip(*opt.p)))
+
+    # Partial rounds: one S-box, one constant, and a sparse matrix (first row, first column, identity).
+    # Cells 1..t-1 only ever gain x0 * k, so they are reduced once after the partial rounds, not per round.
+    st0, rest = st[0], st[1:]
+    for constant, m00, first_column, first_row in _partial_round_schedule(t):
+        x0 = pow(st0, 5, p) + constant
+        st0 = (m00 * x0 + sum(a * b for a, b in zip(first_column, rest))) % p
+        rest = [x + x0 * k for x, k in zip(rest, first_row)]
+    st = [st0] + [x % p for x in rest]
+
+    base = (half + 1) * t + opt.partial_rounds
+    for r in range(half - 1):
+        st = full_round(st, c[base + r * t:base + (r + 1) * t], m_cols)
+    return full_round(st, (0,) * t, m_cols)
+
+
+@lru_cache(maxsize=None)
+def _partial_round_schedule(t: int) -> tuple[tuple[int, int, tuple[int, ...], tuple[int, ...]], ...]:
+    """Per partial round of the optimized form: (constant, m00, first column below m00, first row after m00)."""
+    opt = poseidon_optimized_params(t)
+    base = (opt.full_rounds // 2 + 1) * t
+    width = 2 * t - 1
+    return tuple(
+        (opt.c[base + r], opt.s[width * r], opt.s[width * r + 1:width * r + t], opt.s[width * r + t:width * (r + 1)])
+        for r in range(opt.partial_rounds)
+    )
+
+
+def poseidon_ex(inputs: Sequence[int], init_state: int = 0, n_outs: int = 1) -> list[int]:
+    """circomlib's PoseidonEx / circomlibjs poseidon(inputs, initState, nOut): permute
+    [init_state, *inputs] and return the first n_outs cells."""
+    if not 1 <= len(inputs) <= MAX_INPUTS:
+        raise ValueError(f"Poseidon takes 1 to {MAX_INPUTS} inputs, got {len(inputs)}")
+    if not 1 <= n_outs <= len(inputs) + 1:
+        raise ValueError(f"n_outs must be in 1..{len(inputs) + 1}, got {n_outs}")
+    _check_field_elements([init_state], "init_state")
+    _check_field_elements(inputs, "inputs")
+    return poseidon_permutation([init_state, *inputs])[:n_outs]
+
+
+def poseidon(inputs: Sequence[int]) -> int:
+    """circomlib's Poseidon(n), n = len(inputs) in 1..16: permute [0, *inputs], output cell 0."""
+    return poseidon_ex(inputs)[0]
