@@ -288,9 +288,9 @@ fq_one_like = _constant_like("fq_one_like", {4: _FQ_ONE, 8: _FQ_ONE + (0,) * 4})
 fr_one_like = _constant_like("fr_one_like", {4: _FR_ONE})
 
 
-def constant_fn(name, value_limbs):
-    """An intrinsic f(like) returning the fixed element `value_limbs` (its width must match like)."""
-    return _constant_like(name, {len(value_limbs): tuple(value_limbs)})
+def constant_fn(name, limbs_by_width: dict):
+    """An intrinsic f(like) returning a fixed element chosen by like's width ({4: limbs, 8: limbs})."""
+    return _constant_like(name, {w: tuple(v) for w, v in limbs_by_width.items()})
 
 
 # --- Element loads and stores in C-contiguous uint64 arrays ---------------------------------------

@@ -1,0 +1,165 @@
+"""Numba multi-scalar multiplication: Pippenger with signed digits and batch-affine buckets.
+
+One kernel serves G1 and G2 (the element width comes from `like`). Windows run in parallel over
+the cores; inside a window, additions into buckets are queued in batches that share one field
+inversion (affine addition then costs about 6 multiplications instead of 11 for mixed Jacobian).
+A point whose bucket already has an addition queued goes to a per-bucket Jacobian overflow
+accumulator instead of waiting, so repeated scalars stay linear.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from .curve import (_batch_inverse_section, affine_is_infinity, jac_add, jac_add_mixed, jac_double,
+                    jac_from_affine, jac_infinity, jac_to_affine, load_jac, store_jac)
+from .ir import fe_equal, fq_add, fq_double, fq_mul, fq_neg, fq_sqr, fq_sub, is_zero, load_fe, store_fe
+
+
+@njit(cache=True, parallel=True)
+def signed_digits(scalars, c, digits):
+    """Split each 4-limb scalar into digits in [-2^(c-1), 2^(c-1)], one row per window.
+
+    A digit above 2^(c-1) becomes digit - 2^c with a carry into the next window; the caller sizes
+    the windows so the last one cannot carry out (nwin * c >= 255 > bits of r).
+    """
+    nwin, n = digits.shape
+    mask = np.uint64((1 << c) - 1)
+    half = 1 << (c - 1)
+    full = 1 << c
+    for i in prange(n):
+        carry = 0
+        for w in range(nwin):
+            bit = w * c
+            limb = bit >> 6
+            offset = bit & 63
+            v = np.uint64(0)
+            if limb < 4:
+                v = scalars[i, limb] >> np.uint64(offset)
+                if offset + c > 64 and limb + 1 < 4:  # the window straddles two limbs
+                    v |= scalars[i, limb + 1] << np.uint64(64 - offset)
+            d = np.int64(v & mask) + carry
+            if d > half:
+                d -= full
+                carry = 1
+            else:
+                carry = 0
+            digits[w, i] = d
+
+
+@njit(cache=True)
+def _flush(buckets, batch_bucket, batch_points, scratch, count, batch_size, busy, like):
+    """Apply the queued affine additions bucket[k] += point, with one inversion for all of them."""
+    _batch_inverse_section(scratch, batch_size, count, like)
+    for j in range(count):
+        k = batch_bucket[j]
+        x1, y1 = load_fe(buckets, 2 * k, like), load_fe(buckets, 2 * k + 1, like)
+        x2 = load_fe(batch_points, 2 * j, like)
+        lam = fq_mul(load_fe(scratch, j, like), load_fe(scratch, batch_size + j, like))
+        x3 = fq_sub(fq_sub(fq_sqr(lam), x1), x2)
+        y3 = fq_sub(fq_mul(lam, fq_sub(x1, x3)), y1)
+        store_fe(buckets, 2 * k, x3)
+        store_fe(buckets, 2 * k + 1, y3)
+        busy[k] = False
+
+
+@njit(cache=True)
+def window_sum(points, digits_row, nbuckets, batch_size, like):
+    """Sum over i of digit_i * P_i for one window, as a Jacobian point."""
+    width = len(like)
+    buckets = np.zeros(nbuckets * 2 * width, np.uint64)
+    filled = np.zeros(nbuckets, np.bool_)
+    busy = np.zeros(nbuckets, np.bool_)
+    overflow = np.zeros(nbuckets * 3 * width, np.uint64)
+    has_overflow = np.zeros(nbuckets, np.bool_)
+    batch_bucket = np.empty(batch_size, np.int64)
+    batch_points = np.empty(batch_size * 2 * width, np.uint64)
+    # scratch: numerators [0, B), denominators [B, 2B), prefix products after them.
+    scratch = np.empty(batch_size * 3 * width, np.uint64)
+    count = 0
+    for i in range(digits_row.size):
+        d = digits_row[i]
+        if d == 0:
+            continue
+        x2 = load_fe(points, 2 * i, like)
+        y2 = load_fe(points, 2 * i + 1, like)
+        if affine_is_infinity(x2, y2):
+            continue
+        if d < 0:
+            k = -d - 1
+            y2 = fq_neg(y2)
+        else:
+            k = d - 1
+        if not filled[k]:
+            store_fe(buckets, 2 * k, x2)
+            store_fe(buckets, 2 * k + 1, y2)
+            filled[k] = True
+            continue
+        if busy[k]:
+            if has_overflow[k]:
+                acc = jac_add_mixed(load_jac(overflow, k, like), x2, y2)
+            else:
+                acc = jac_from_affine(x2, y2)
+                has_overflow[k] = True
+            store_jac(overflow, k, acc)
+            continue
+        x1 = load_fe(buckets, 2 * k, like)
+        y1 = load_fe(buckets, 2 * k + 1, like)
+        if fe_equal(x1, x2):
+            if fe_equal(y1, y2) and not is_zero(y1):  # doubling: lambda = 3 x^2 / 2 y
+                xx = fq_sqr(x1)
+                num = fq_add(fq_double(xx), xx)
+                den = fq_double(y1)
+            else:  # P + (-P): the bucket empties
+                filled[k] = False
+                continue
+        else:
+            num = fq_sub(y2, y1)
+            den = fq_sub(x2, x1)
+        busy[k] = True
+        batch_bucket[count] = k
+        store_fe(batch_points, 2 * count, x2)
+        store_fe(batch_points, 2 * count + 1, y2)
+        store_fe(scratch, count, num)
+        store_fe(scratch, batch_size + count, den)
+        count += 1
+        if count == batch_size:
+            _flush(buckets, batch_bucket, batch_points, scratch, count, batch_size, busy, like)
+            count = 0
+    if count:
+        _flush(buckets, batch_bucket, batch_points, scratch, count, batch_size, busy, like)
+
+    # sum_k (k + 1) * bucket_k as a running sum from the top bucket down.
+    running = jac_infinity(like)
+    total = jac_infinity(like)
+    for k in range(nbuckets - 1, -1, -1):
+        if filled[k]:
+            running = jac_add_mixed(running, load_fe(buckets, 2 * k, like),
+                                    load_fe(buckets, 2 * k + 1, like))
+        if has_overflow[k]:
+            running = jac_add(running, load_jac(overflow, k, like))
+        total = jac_add(total, running)
+    return total
+
+
+@njit(cache=True, parallel=True)
+def window_sums(points, digits, c, batch_size, like, sums):
+    """Every window's sum, windows spread over the threads; sums holds nwin Jacobian points."""
+    nwin = digits.shape[0]
+    nbuckets = 1 << (c - 1)
+    for w in prange(nwin):
+        store_jac(sums, w, window_sum(points, digits[w], nbuckets, batch_size, like))
+
+
+@njit(cache=True)
+def combine_windows(sums, nwin, c, like, out):
+    """Horner over the windows: result = sum_w 2^(w c) S_w; writes the affine result to out."""
+    result = load_jac(sums, nwin - 1, like)
+    for w in range(nwin - 2, -1, -1):
+        for _ in range(c):
+            result = jac_double(result)
+        result = jac_add(result, load_jac(sums, w, like))
+    x, y = jac_to_affine(result)
+    store_fe(out, 0, x)
+    store_fe(out, 1, y)

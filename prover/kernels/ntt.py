@@ -1,0 +1,185 @@
+"""Numba kernels of the radix-2 NTT over Fr: powers (twiddles), bit-reversal with scaling, butterflies.
+
+They work on (n, 4) C-contiguous uint64 arrays of canonical Montgomery Fr elements, in place or
+into an array they are given; prover.ntt validates inputs and chains the kernels into transforms.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from ..constants import R, to_limbs
+from .ir import fr_add, fr_mul, fr_one_like, fr_sub, load_fe, store_fe
+
+# Elements per parallel task: 128 KiB, small enough to stay in L2 and large enough that scheduling
+# costs nothing next to 4096 multiplications.
+CHUNK = 4096
+# The first stages of a transform run inside blocks of 2^LOG_BLOCK elements (256 KiB, in one core's
+# L2) so that they cost one pass over memory; only the later stages stream the whole array.
+LOG_BLOCK = 13
+
+# How permute_bit_reversed scales element j on the way: not at all, by `first`, or by first * ratio^j.
+SCALE_NONE = 0
+SCALE_CONSTANT = 1
+SCALE_GEOMETRIC = 2
+
+_R0, _R1, _R2, _R3 = (np.uint64(limb) for limb in to_limbs(R))
+
+
+@njit(cache=True)
+def _like():
+    zero = np.uint64(0)
+    return (zero, zero, zero, zero)
+
+
+@njit(cache=True)
+def _fr_pow(base, exponent):
+    result = fr_one_like(base)
+    while exponent > 0:
+        if exponent & 1:
+            result = fr_mul(result, base)
+        base = fr_mul(base, base)
+        exponent >>= 1
+    return result
+
+
+@njit(cache=True)
+def _bit_reverse(index, bits):
+    # Domains are at most 2^28, so reversing 32 bits and shifting back is enough.
+    x = index
+    x = ((x >> 1) & 0x55555555) | ((x & 0x55555555) << 1)
+    x = ((x >> 2) & 0x33333333) | ((x & 0x33333333) << 2)
+    x = ((x >> 4) & 0x0F0F0F0F) | ((x & 0x0F0F0F0F) << 4)
+    x = ((x >> 8) & 0x00FF00FF) | ((x & 0x00FF00FF) << 8)
+    x = ((x >> 16) & 0xFFFF) | ((x & 0xFFFF) << 16)
+    return x >> (32 - bits)
+
+
+@njit(parallel=True, cache=True)
+def fr_powers(out, base_array, first_exponent):
+    """out[i] = base^(first_exponent + i), base = base_array[0]."""
+    n = out.shape[0]
+    base = load_fe(base_array, 0, _like())
+    for task in prange((n + CHUNK - 1) // CHUNK):
+        start = task * CHUNK
+        stop = min(start + CHUNK, n)
+        # Each task starts from its own exponentiation, so the tasks need nothing from each other.
+        x = _fr_pow(base, first_exponent + start)
+        for i in range(start, stop):
+            store_fe(out, i, x)
+            x = fr_mul(x, base)
+
+
+@njit(parallel=True, cache=True)
+def permute_bit_reversed(src, dst, log_n, negate_index, scale_mode, first_array, ratio_array):
+    """dst[bitrev(k)] = src[j] * factor_j, with k = j, or k = -j mod n when negate_index.
+
+    factor_j is 1, first, or first * ratio^j as scale_mode says. Negating the index turns the
+    forward transform that follows into the inverse one (sum_j y_j w^(-ij) = sum_j y_(-j) w^(ij)).
+    """
+    n = src.shape[0]
+    mask = n - 1
+    first = load_fe(first_array, 0, _like())
+    ratio = load_fe(ratio_array, 0, first)
+    for task in prange((n + CHUNK - 1) // CHUNK):
+        start = task * CHUNK
+        stop = min(start + CHUNK, n)
+        factor = first
+        if scale_mode == SCALE_GEOMETRIC:
+            factor = fr_mul(first, _fr_pow(ratio, start))
+        for j in range(start, stop):
+            k = ((n - j) & mask) if negate_index else j
+            x = load_fe(src, j, first)
+            if scale_mode != SCALE_NONE:
+                x = fr_mul(x, factor)
+                if scale_mode == SCALE_GEOMETRIC:
+                    factor = fr_mul(factor, ratio)
+            store_fe(dst, _bit_reverse(k, log_n), x)
+
+
+@njit(parallel=True, cache=True)
+def butterflies_in_blocks(a, twiddles, twiddle_log, log_block):
+    """Decimation-in-time stages with half-sizes 1 .. 2^(log_block-1), block by block.
+
+    `a` is in bit-reversed order. twiddles[i] = w^i for a primitive 2^twiddle_log-th root w, so the
+    twiddle w_(2m)^j of a stage with half-size m sits at index j * 2^(twiddle_log - log2(2m)).
+    """
+    n = a.shape[0]
+    block = 1 << log_block
+    like = _like()
+    for b in prange(n >> log_block):
+        base = b << log_block
+        if log_block >= 1:
+            # Half-size 1: every twiddle is 1.
+            for i in range(base, base + block, 2):
+                u = load_fe(a, i, like)
+                v = load_fe(a, i + 1, like)
+                store_fe(a, i, fr_add(u, v))
+                store_fe(a, i + 1, fr_sub(u, v))
+        for log_m in range(1, log_block):
+            m = 1 << log_m
+            shift = twiddle_log - log_m - 1
+            for start in range(base, base + block, 2 * m):
+                u = load_fe(a, start, like)
+                v = load_fe(a, start + m, like)
+                store_fe(a, start, fr_add(u, v))
+                store_fe(a, start + m, fr_sub(u, v))
+                for j in range(1, m):
+                    w = load_fe(twiddles, j << shift, like)
+                    u = load_fe(a, start + j, like)
+                    v = fr_mul(load_fe(a, start + j + m, like), w)
+                    store_fe(a, start + j, fr_add(u, v))
+                    store_fe(a, start + j + m, fr_sub(u, v))
+
+
+@njit(parallel=True, cache=True)
+def butterfly_stage(a, twiddles, twiddle_log, log_m):
+    """One decimation-in-time stage with half-size m = 2^log_m over the whole array."""
+    n = a.shape[0]
+    m = 1 << log_m
+    shift = twiddle_log - log_m - 1
+    chunk = min(CHUNK, m)
+    like = _like()
+    for task in prange((n >> 1) // chunk):
+        first_butterfly = task * chunk
+        j0 = first_butterfly & (m - 1)
+        i0 = ((first_butterfly >> log_m) << (log_m + 1)) + j0
+        for t in range(chunk):
+            j = j0 + t
+            u = load_fe(a, i0 + t, like)
+            v = load_fe(a, i0 + t + m, like)
+            if j != 0:
+                v = fr_mul(v, load_fe(twiddles, j << shift, like))
+            store_fe(a, i0 + t, fr_add(u, v))
+            store_fe(a, i0 + t + m, fr_sub(u, v))
+
+
+@njit(parallel=True, cache=True)
+def scale_by_powers(a, first_array, ratio_array):
+    """a[i] *= first * ratio^i, in place."""
+    n = a.shape[0]
+    first = load_fe(first_array, 0, _like())
+    ratio = load_fe(ratio_array, 0, first)
+    for task in prange((n + CHUNK - 1) // CHUNK):
+        start = task * CHUNK
+        stop = min(start + CHUNK, n)
+        factor = fr_mul(first, _fr_pow(ratio, start))
+        for i in range(start, stop):
+            store_fe(a, i, fr_mul(load_fe(a, i, factor), factor))
+            factor = fr_mul(factor, ratio)
+
+
+@njit(parallel=True, cache=True)
+def count_not_below_r(a):
+    """How many rows of `a`, read as 256-bit little-endian integers, are >= r.
+
+    The multiplication is only correct on inputs below r, so the wrappers refuse anything else.
+    """
+    count = 0
+    for i in prange(a.shape[0]):
+        x0, x1, x2, x3 = a[i, 0], a[i, 1], a[i, 2], a[i, 3]
+        if x3 > _R3 or (x3 == _R3 and (x2 > _R2 or (x2 == _R2 and (
+                x1 > _R1 or (x1 == _R1 and x0 >= _R0))))):
+            count += 1
+    return count

@@ -1,0 +1,78 @@
+"""Multi-scalar multiplication in G1 and G2: sum_i s_i * P_i, on both cores.
+
+Points are affine Montgomery arrays ((n, 2, 4) for G1, (n, 2, 2, 4) for G2, (0, 0) for infinity),
+scalars standard-form (n, 4) limbs. A scalar >= r is refused (ValueError), never silently reduced:
+it almost always means a Montgomery-form or garbage array was passed. Points are not checked
+against the curve here (callers validate untrusted input with prover.curve.g*_validate).
+The plain-Python twin is `prover.reference.msm`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .constants import R
+from .field import below_modulus, check_elements
+from .kernels import msm as k
+from .kernels.field import FQ2_LIKE, FQ_LIKE
+from .kernels.msm import signed_digits
+
+SCALAR_BITS = 254
+MAX_WINDOW = 20
+
+
+def window_bits(n: int, threads: int | None = None) -> int:
+    """The window width c minimising a simple cost model of the parallel bucket method.
+
+    Per window: n batch-affine additions (cost 1 each) plus about 2^(c-1) bucket-reduction steps
+    of a mixed and a full Jacobian addition (cost ~3.5 each); windows run `threads` at a time.
+    """
+    if threads is None:
+        import numba
+
+        threads = numba.get_num_threads()
+    best, best_cost = 2, math.inf
+    for c in range(2, MAX_WINDOW + 1):
+        nwin = -(-(SCALAR_BITS + 1) // c)
+        cost = -(-nwin // threads) * (n + 3.5 * (1 << (c - 1))) + nwin * c * 0.1
+        if cost < best_cost:
+            best, best_cost = c, cost
+    return best
+
+
+def _batch_size(c: int) -> int:
+    return int(min(1024, max(4, (1 << (c - 1)) // 8)))
+
+
+def _msm(points, scalars, like, point_shape, window):
+    points = check_elements(points, point_shape, "points")
+    scalars = check_elements(scalars, (4,), "scalars")
+    if len(points) != len(scalars):
+        raise ValueError(f"{len(points)} points but {len(scalars)} scalars")
+    out = np.zeros(point_shape, np.uint64)
+    n = len(points)
+    if n == 0:
+        return out
+    if not below_modulus(scalars, R).all():
+        where = int(np.flatnonzero(~below_modulus(scalars, R))[0])
+        raise ValueError(f"scalars[{where}] is not below r (scalars must be standard-form Fr elements)")
+    c = window or window_bits(n)
+    nwin = -(-(SCALAR_BITS + 1) // c)
+    digits = np.empty((nwin, n), np.int32 if c < 31 else np.int64)
+    signed_digits(scalars, c, digits)
+    sums = np.empty((nwin, 3) + point_shape[1:], np.uint64)
+    k.window_sums(points, digits, c, _batch_size(c), like, sums)
+    k.combine_windows(sums, nwin, c, like, out)
+    return out
+
+
+def msm_g1(points: np.ndarray, scalars: np.ndarray, window: int | None = None) -> np.ndarray:
+    """sum_i scalars[i] * points[i] in G1, as one affine point (2, 4)."""
+    return _msm(points, scalars, FQ_LIKE, (2, 4), window)
+
+
+def msm_g2(points: np.ndarray, scalars: np.ndarray, window: int | None = None) -> np.ndarray:
+    """sum_i scalars[i] * points[i] in G2, as one affine point (2, 2, 4)."""
+    return _msm(points, scalars, FQ2_LIKE, (2, 2, 4), window)
