@@ -1,0 +1,122 @@
+"""Native EdDSA-Poseidon over Baby Jubjub, equal to circomlibjs buildEddsa(): prv2pub, signPoseidon, verifyPoseidon.
+The verifier adds the checks circomlibjs leaves out (A not of low order, message a field element), matching what
+circomlib's EdDSAPoseidonVerifier circuit enforces. Plain Python ints; the circuit gadget lives elsewhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from circuits.babyjub import (
+    BASE8,
+    FIELD_MODULUS,
+    SUBGROUP_ORDER,
+    InvalidPoint,
+    Point,
+    is_low_order,
+    is_on_curve,
+    pack_point,
+    point_add,
+    scalar_mul,
+    unpack_point,
+)
+from circuits.blake512 import blake512
+from circuits.poseidon import poseidon
+
+__all__ = [
+    "Signature",
+    "pack_signature",
+    "prv2pub",
+    "sign_poseidon",
+    "signature_challenge",
+    "unpack_signature",
+    "verify_poseidon",
+]
+
+
+@dataclass(frozen=True)
+class Signature:
+    """An EdDSA-Poseidon signature: the nonce point R8 = r * Base8 and the scalar S, S < l.
+    circomlib's circuit takes them as R8x, R8y, S."""
+
+    r8: Point
+    s: int
+
+
+def _secret_scalar(private_key: bytes) -> tuple[int, bytes]:
+    """circomlibjs pruneBuffer(blake512(prv)): the first 32 bytes, little-endian, with the 3 low bits
+    cleared (a multiple of the cofactor), bit 255 cleared and bit 254 set; and the last 32 bytes,
+    which seed the nonce."""
+    digest = blake512(bytes(private_key))
+    scalar = int.from_bytes(digest[:32], "little")
+    scalar = (scalar & ~7 & ~(1 << 255)) | (1 << 254)
+    return scalar, digest[32:]
+
+
+def prv2pub(private_key: bytes) -> Point:
+    """The public key A = (s >> 3) * Base8 of a private key (any bytes; circomlibjs uses 32)."""
+    scalar, _ = _secret_scalar(private_key)
+    return scalar_mul(BASE8, scalar >> 3)
+
+
+def _check_message(msg: int) -> None:
+    # circomlibjs would reduce mod r; a message is a field element, and an integer >= r would be a
+    # second name for the same signed value.
+    if not isinstance(msg, int) or not 0 <= msg < FIELD_MODULUS:
+        raise ValueError(f"message must be a field element in [0, r): {msg!r}")
+
+
+def signature_challenge(r8: tuple[int, int], public_key: tuple[int, int], msg: int) -> int:
+    """h = Poseidon(R8x, R8y, Ax, Ay, msg), the hash both signer and verifier compute (the full
+    254-bit field element; circomlib's circuit decomposes it with Num2Bits_strict)."""
+    return poseidon([r8[0], r8[1], public_key[0], public_key[1], msg])
+
+
+def sign_poseidon(private_key: bytes, msg: int) -> Signature:
+    """circomlibjs eddsa.signPoseidon(prv, msg): deterministic nonce r = blake512(seed || msg_le32) mod l,
+    R8 = r * Base8, S = (r + h * s) mod l with the pruned scalar s (so S * Base8 = R8 + 8 * h * A)."""
+    _check_message(msg)
+    scalar, seed = _secret_scalar(private_key)
+    public_key = scalar_mul(BASE8, scalar >> 3)
+    nonce = int.from_bytes(blake512(seed + msg.to_bytes(32, "little")), "little") % SUBGROUP_ORDER
+    r8 = scalar_mul(BASE8, nonce)
+    h = signature_challenge(r8, public_key, msg)
+    return Signature(r8=r8, s=(nonce + h * scalar) % SUBGROUP_ORDER)
+
+
+def verify_poseidon(msg: int, signature: Signature, public_key: tuple[int, int]) -> bool:
+    """True when signature signs msg under public_key: S * Base8 == R8 + (8 * h) * A.
+
+    Beyond the equation, every check a sound verifier needs (each also in circomlib's circuit or
+    in DESIGN.md section 4): msg in [0, r); S < l (otherwise S and S + l would both verify);
+    R8 and A on the curve; A not of low order (with 8A = identity the equation no longer depends on
+    the message, so one signature would verify every message). circomlibjs checks all but the last
+    and the first. R8 need not be in the subgroup, as in circomlib: the equation then forces it.
+    """
+    if not isinstance(msg, int) or not 0 <= msg < FIELD_MODULUS:
+        return False
+    if not isinstance(signature.s, int) or not 0 <= signature.s < SUBGROUP_ORDER:
+        return False
+    if not is_on_curve(signature.r8) or not is_on_curve(public_key):
+        return False
+    if is_low_order(public_key):
+        return False
+    h = signature_challenge(signature.r8, public_key, msg)
+    left = scalar_mul(BASE8, signature.s)
+    right = point_add(signature.r8, scalar_mul(public_key, 8 * h))
+    return left == right
+
+
+def pack_signature(signature: Signature) -> bytes:
+    """circomlibjs eddsa.packSignature: packed R8 (32 bytes) then S (32 bytes, little-endian)."""
+    if not 0 <= signature.s < 1 << 256:
+        raise ValueError("S does not fit in 32 bytes")
+    return pack_point(signature.r8) + signature.s.to_bytes(32, "little")
+
+
+def unpack_signature(data: bytes) -> Signature:
+    """circomlibjs eddsa.unpackSignature, with unpack_point's canonical-encoding checks on R8.
+    S is returned as read; verify_poseidon rejects S >= l."""
+    if len(data) != 64:
+        raise InvalidPoint(f"a packed signature is 64 bytes, got {len(data)}")
+    return Signature(r8=unpack_point(data[:32]), s=int.from_bytes(data[32:], "little"))
