@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .field import check_elements
+from .arrays import below_modulus, check_elements, same_length
 from .kernels import curve as k
 from .kernels.field import FQ2_LIKE, FQ_LIKE
 from .constants import Q
@@ -28,7 +28,7 @@ def _group(like, fe_shape):
         """Jacobian + Jacobian."""
         p = check_elements(p, jac_shape, "p")
         q = check_elements(q, jac_shape, "q")
-        _same_length(p, q)
+        same_length(p, q)
         out = np.empty_like(p)
         if len(p):
             k.jac_binary_arrays(p, q, out, 0, like)
@@ -38,7 +38,7 @@ def _group(like, fe_shape):
         """Jacobian + affine."""
         p = check_elements(p, jac_shape, "p")
         q = check_elements(q, affine_shape, "q")
-        _same_length(p, q)
+        same_length(p, q)
         out = np.empty_like(p)
         if len(p):
             k.jac_binary_arrays(p, q, out, 1, like)
@@ -69,7 +69,7 @@ def _group(like, fe_shape):
         """Affine + affine for n pairs, with one field inversion for all of them."""
         p = check_elements(p, affine_shape, "p")
         q = check_elements(q, affine_shape, "q")
-        _same_length(p, q)
+        same_length(p, q)
         out = np.empty_like(p)
         if len(p):
             scratch = np.empty((3 * len(p),) + fe_shape, np.uint64)
@@ -81,8 +81,6 @@ def _group(like, fe_shape):
         p = check_elements(p, affine_shape, "p")
         out = np.empty(len(p), np.bool_)
         if len(p):
-            from .field import below_modulus
-
             canonical = below_modulus(p, Q).reshape(len(p), -1).all(axis=1)
             k.on_curve_arrays(p, out, like)
             out &= canonical
@@ -109,11 +107,6 @@ def _group(like, fe_shape):
         return p
 
     return add, add_mixed, double, to_affine, from_affine, batch_affine_add, is_on_curve, is_in_subgroup, validate
-
-
-def _same_length(p, q):
-    if len(p) != len(q):
-        raise ValueError(f"operands differ in length: {len(p)} and {len(q)}")
 
 
 (g1_add, g1_add_mixed, g1_double, g1_to_affine, g1_from_affine, g1_batch_affine_add,

@@ -8,52 +8,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from .constants import MONT_R, Q, R
+from .arrays import below_modulus, check_elements, same_length  # noqa: F401 (re-exported)
+from .constants import MONT_R, Q, R, to_limbs
 from .kernels import field as k
 
 _MUL, _ADD, _SUB = 0, 1, 2
 _NEG, _INV, _SQR = 0, 1, 2
 
 
-def check_elements(array, trailing: tuple[int, ...], name: str, modulus: int | None = None) -> np.ndarray:
-    """Validate shape (n, *trailing) and dtype uint64; return a C-contiguous array.
-
-    With `modulus`, also refuse limbs encoding a value >= modulus (not a canonical element).
-    """
-    if not isinstance(array, np.ndarray):
-        raise TypeError(f"{name}: expected a numpy array, got {type(array).__name__}")
-    if array.dtype != np.uint64:
-        raise TypeError(f"{name}: expected dtype uint64, got {array.dtype}")
-    if array.ndim != 1 + len(trailing) or tuple(array.shape[1:]) != trailing:
-        raise ValueError(f"{name}: expected shape (n, {', '.join(map(str, trailing))}), got {array.shape}")
-    array = np.ascontiguousarray(array)
-    if modulus is not None and array.size and not below_modulus(array, modulus).all():
-        raise ValueError(f"{name}: an element is not below the field modulus")
-    return array
-
-
-def below_modulus(array: np.ndarray, modulus: int) -> np.ndarray:
-    """Per 4-limb element: is its value < modulus? Vectorised lexicographic compare from the top limb."""
-    limbs = array.reshape(-1, 4)
-    m = [np.uint64((modulus >> (64 * i)) & (2**64 - 1)) for i in range(4)]
-    less = np.zeros(len(limbs), dtype=bool)
-    equal = np.ones(len(limbs), dtype=bool)
-    for i in (3, 2, 1, 0):
-        less |= equal & (limbs[:, i] < m[i])
-        equal &= limbs[:, i] == m[i]
-    return less.reshape(array.shape[:-1])
-
-
-def _same_shape(a, b):
-    if a.shape != b.shape:
-        raise ValueError(f"operands differ in shape: {a.shape} and {b.shape}")
-
-
 def _binary(kernel, like, trailing, op, name):
     def fn(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         a = check_elements(a, trailing, "a")
         b = check_elements(b, trailing, "b")
-        _same_shape(a, b)
+        same_length(a, b)
         out = np.empty_like(a)
         if a.size:
             kernel(a, b, out, op, like)
@@ -117,8 +84,6 @@ fr_batch_inv = _batch_inv(k.fr_batch_inv_inplace, k.FR_LIKE, _FQ, "fr_batch_inv"
 
 
 def _const_vector(value: int, n: int) -> np.ndarray:
-    from .constants import to_limbs
-
     return np.tile(np.array(to_limbs(value), dtype=np.uint64), (n, 1))
 
 

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from .constants import R
-from .field import below_modulus, check_elements
+from .arrays import check_elements, scalars_below_r
 from .kernels import msm as k
 from .kernels.field import FQ2_LIKE, FQ_LIKE
 from .kernels.msm import signed_digits
@@ -55,9 +55,7 @@ def _msm(points, scalars, like, point_shape, window):
     n = len(points)
     if n == 0:
         return out
-    if not below_modulus(scalars, R).all():
-        where = int(np.flatnonzero(~below_modulus(scalars, R))[0])
-        raise ValueError(f"scalars[{where}] is not below r (scalars must be standard-form Fr elements)")
+    scalars_below_r(scalars, R)
     c = window or window_bits(n)
     nwin = -(-(SCALAR_BITS + 1) // c)
     digits = np.empty((nwin, n), np.int32 if c < 31 else np.int64)

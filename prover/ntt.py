@@ -75,7 +75,11 @@ def _butterflies(values: np.ndarray, log_n: int) -> None:
     log_block = min(log_n, kernels.LOG_BLOCK)
     if log_block:
         kernels.butterflies_in_blocks(values, twiddles, twiddle_log, log_block)
-    for log_m in range(log_block, log_n):
+    log_m = log_block
+    while log_m + 2 <= log_n:
+        kernels.butterfly_stage_pair(values, twiddles, twiddle_log, log_m)
+        log_m += 2
+    if log_m < log_n:
         kernels.butterfly_stage(values, twiddles, twiddle_log, log_m)
 
 
