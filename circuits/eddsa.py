@@ -27,6 +27,7 @@ __all__ = [
     "Signature",
     "pack_signature",
     "prv2pub",
+    "secret_scalar",
     "sign_poseidon",
     "signature_challenge",
     "unpack_signature",
@@ -43,7 +44,7 @@ class Signature:
     s: int
 
 
-def _secret_scalar(private_key: bytes) -> tuple[int, bytes]:
+def secret_scalar(private_key: bytes) -> tuple[int, bytes]:
     """circomlibjs pruneBuffer(blake512(prv)): the first 32 bytes, little-endian, with the 3 low bits
     cleared (a multiple of the cofactor), bit 255 cleared and bit 254 set; and the last 32 bytes,
     which seed the nonce."""
@@ -55,7 +56,7 @@ def _secret_scalar(private_key: bytes) -> tuple[int, bytes]:
 
 def prv2pub(private_key: bytes) -> Point:
     """The public key A = (s >> 3) * Base8 of a private key (any bytes; circomlibjs uses 32)."""
-    scalar, _ = _secret_scalar(private_key)
+    scalar, _ = secret_scalar(private_key)
     return scalar_mul(BASE8, scalar >> 3)
 
 
@@ -76,7 +77,7 @@ def sign_poseidon(private_key: bytes, msg: int) -> Signature:
     """circomlibjs eddsa.signPoseidon(prv, msg): deterministic nonce r = blake512(seed || msg_le32) mod l,
     R8 = r * Base8, S = (r + h * s) mod l with the pruned scalar s (so S * Base8 = R8 + 8 * h * A)."""
     _check_message(msg)
-    scalar, seed = _secret_scalar(private_key)
+    scalar, seed = secret_scalar(private_key)
     public_key = scalar_mul(BASE8, scalar >> 3)
     nonce = int.from_bytes(blake512(seed + msg.to_bytes(32, "little")), "little") % SUBGROUP_ORDER
     r8 = scalar_mul(BASE8, nonce)
