@@ -197,13 +197,18 @@ def best_of(repeats: int, fn: Callable[[], object]) -> tuple[float, object]:
 
 
 def numba_cache_present() -> bool:
-    """Does a Numba cache index for the MSM kernel exist (a warm start) before this run touched it?"""
+    """Is there a Numba cache index for the MSM kernel, newer than its source (a warm start)?
+
+    Numba itself keys the index on the source file's time stamp, so an older index means a recompile.
+    """
     import numba
 
-    places = [REPO / "prover" / "kernels" / "__pycache__"]
+    source = REPO / "prover" / "kernels" / "msm.py"
+    places = [source.parent / "__pycache__"]
     if numba.config.CACHE_DIR:
         places.append(Path(numba.config.CACHE_DIR))
-    return any(any(place.rglob("msm.window_sums-*.nbi")) for place in places if place.is_dir())
+    indexes = [index for place in places if place.is_dir() for index in place.rglob("msm.window_sums-*.nbi")]
+    return source.is_file() and any(index.stat().st_mtime >= source.stat().st_mtime for index in indexes)
 
 
 def warm_up() -> float:
@@ -240,7 +245,7 @@ def peer_unavailable_reason() -> str | None:
     if shutil.which("node") is None:
         return "node not found"
     if not FFJS_PACKAGE.is_file():
-        return "node_modules/ffjavascript missing (run bash scripts/setup)"
+        return "node_modules/ffjavascript missing; run bash scripts/setup"
     return None
 
 
