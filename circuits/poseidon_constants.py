@@ -48,6 +48,15 @@ class PoseidonParams:
         return r < half or r >= half + self.partial_rounds
 
 
+def _self_shrinking_table() -> dict[str, str]:
+    """For each byte of raw LFSR output (4 pairs, as a bit string): the bits the pairs yield."""
+    table = {}
+    for byte in range(256):
+        bits = format(byte, "08b")
+        table[bits] = "".join(bits[k + 1] for k in range(0, 8, 2) if bits[k] == "1")
+    return table
+
+
 class _GrainBits:
     """Grain LFSR in self-shrinking mode, the generator of generate_parameters_grain.sage.
 
@@ -56,17 +65,13 @@ class _GrainBits:
     pair (a, b) of register outputs with a = 1 (b is the bit); pairs with a = 0 are dropped.
     """
 
-    # Taps of x^80 + x^62 + x^51 + x^38 + x^23 + x^13 + 1 (bit i+80 = xor of bits i+62, ..., i).
-    _TAPS = (62, 51, 38, 23, 13, 0)
-    # The nearest tap is 18 bits behind the new bit, so 18 new bits can be computed in one step
-    # of whole-integer operations; this is what makes the derivation fast in pure Python.
-    _CHUNK = 80 - _TAPS[0]
+    # Feedback: bit i+80 = bit i+62 ^ bit i+51 ^ bit i+38 ^ bit i+23 ^ bit i+13 ^ bit i. The nearest
+    # tap (62) is 18 bits behind the new bit, so 18 new bits come out of one step of whole-integer
+    # shifts and xors; this is what makes the derivation fast in pure Python.
+    _CHUNK = 80 - 62
     _MASK = (1 << _CHUNK) - 1
     # Self-shrinking over 4 pairs (one byte of raw output) at a time.
-    _SHRINK = {
-        format(byte, "08b"): "".join(format(byte, "08b")[k + 1] for k in range(0, 8, 2) if format(byte, "08b")[k] == "1")
-        for byte in range(256)
-    }
+    _SHRINK = _self_shrinking_table()
 
     def __init__(self, field: int, sbox: int, n: int, t: int, r_f: int, r_p: int) -> None:
         seed = (
@@ -185,11 +190,11 @@ class OptimizedPoseidonParams:
     p: tuple[tuple[int, ...], ...]
 
 
-def _mat_inverse(a: list[list[int]]) -> list[list[int]]:
-    """Gauss-Jordan inverse of a square matrix over F_r."""
+def _gauss_jordan(a: list[list[int]], rhs: list[list[int]]) -> list[list[int]]:
+    """X with a * X = rhs over F_r (a square and invertible); rhs given as rows, one per row of a."""
     p = FIELD_MODULUS
     n = len(a)
-    rows = [list(row) + [int(i == j) for j in range(n)] for i, row in enumerate(a)]
+    rows = [list(row) + list(extra) for row, extra in zip(a, rhs)]
     for col in range(n):
         pivot = next((i for i in range(col, n) if rows[i][col] % p), None)
         if pivot is None:
@@ -204,6 +209,11 @@ def _mat_inverse(a: list[list[int]]) -> list[list[int]]:
     return [row[n:] for row in rows]
 
 
+def _mat_inverse(a: list[list[int]]) -> list[list[int]]:
+    n = len(a)
+    return _gauss_jordan(a, [[int(i == j) for j in range(n)] for i in range(n)])
+
+
 def _mat_mul(a: list[list[int]], b: list[list[int]]) -> list[list[int]]:
     p = FIELD_MODULUS
     cols = list(zip(*b))
@@ -213,11 +223,6 @@ def _mat_mul(a: list[list[int]], b: list[list[int]]) -> list[list[int]]:
 def _row_times(v: list[int], m) -> list[int]:
     p = FIELD_MODULUS
     return [sum(x * y for x, y in zip(v, col)) % p for col in zip(*m)]
-
-
-def _mat_times(m, v: list[int]) -> list[int]:
-    p = FIELD_MODULUS
-    return [sum(x * y for x, y in zip(row, v)) % p for row in m]
 
 
 @lru_cache(maxsize=None)
@@ -255,7 +260,7 @@ def poseidon_optimized_params(t: int) -> OptimizedPoseidonParams:
     for _ in range(r_p):
         m_hat = [row[1:] for row in cur[1:]]
         w = [row[0] for row in cur[1:]]
-        w_hat = _mat_times(_mat_inverse(m_hat), w)
+        w_hat = [x for (x,) in _gauss_jordan(m_hat, [[x] for x in w])]  # m_hat^-1 * w
         sparse_rounds.append([cur[0][0], *w_hat, *cur[0][1:]])
         mp = [[int(i == j == 0) if (i == 0 or j == 0) else cur[i][j] for j in range(t)] for i in range(t)]
         cur = _mat_mul(m, mp)
