@@ -173,3 +173,20 @@ def test_input_that_is_not_a_field_element_is_rejected_not_reduced(bad):
 def test_too_many_outputs_are_rejected():
     with pytest.raises(ValueError, match="n_outs"):
         poseidon_ex([1, 2], 0, 4)
+
+
+def test_native_twins_import_only_the_standard_library_and_circuits():
+    # DESIGN.md §2: circuits/ imports nothing of ours; these modules need nothing but the stdlib.
+    import ast
+
+    allowed = {"__future__", "collections", "dataclasses", "functools", "math", "typing", "circuits"}
+    for name in ("poseidon_constants", "poseidon", "babyjub", "blake512", "eddsa"):
+        tree = ast.parse((REPO / "circuits" / f"{name}.py").read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                roots = {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                roots = {(node.module or "").split(".")[0]}
+            else:
+                continue
+            assert roots <= allowed, f"circuits/{name}.py imports {roots - allowed}"
