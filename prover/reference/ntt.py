@@ -80,9 +80,11 @@ def check_values(values) -> int:
     Looks only at the array's type, dtype and shape, so it is cheap on any size.
     """
     if not isinstance(values, np.ndarray):
-        raise ValueError(f"expected a numpy array of shape (n, {LIMBS}), got {type(values).__name__}")
+        raise ValueError(f"expected a numpy array of shape (n, {LIMBS}), "
+                         f"got {type(values).__name__}")
     if values.dtype != np.uint64:
-        raise ValueError(f"expected uint64 limbs (Montgomery Fr elements), got dtype {values.dtype}")
+        raise ValueError(f"expected uint64 limbs (Montgomery Fr elements), "
+                         f"got dtype {values.dtype}")
     if values.ndim != 2 or values.shape[1] != LIMBS:
         raise ValueError(f"expected shape (n, {LIMBS}), got {values.shape}")
     n = values.shape[0]
