@@ -1,0 +1,132 @@
+"""Numba kernels for R1CS -> QAP: the prover's A·z and B·z from .zkey coefficients, the setup's
+column sums of A, B, C against Lagrange values, powers in Fr, and fixed-base scalar multiplication.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from .curve import _batch_inverse_section, jac_add_mixed, jac_infinity, jac_to_affine, load_jac, store_jac
+from .ir import fe_zero_like, fq_mul, fq_sqr, fr_add, fr_mul, fr_one_like, is_zero, load_fe, store_fe
+
+_FR = (np.uint64(0),) * 4
+
+
+@njit(cache=True)
+def build_ab(coef_matrix, coef_constraint, coef_signal, coef_value, witness, a_out, b_out):
+    """a_out[c] += value * z[s] for matrix 0, b_out likewise for matrix 1.
+
+    `value` is stored as v * R^2 (snarkjs), `witness` is standard form, so one Montgomery product
+    gives v * z in Montgomery form. Wires equal to 0 are skipped: rollup witnesses are mostly bits.
+    """
+    for k in range(coef_matrix.size):
+        z = load_fe(witness, coef_signal[k], _FR)
+        if is_zero(z):
+            continue
+        term = fr_mul(load_fe(coef_value, k, _FR), z)
+        row = coef_constraint[k]
+        if coef_matrix[k] == 0:
+            store_fe(a_out, row, fr_add(load_fe(a_out, row, _FR), term))
+        else:
+            store_fe(b_out, row, fr_add(load_fe(b_out, row, _FR), term))
+
+
+@njit(cache=True)
+def accumulate_columns(indptr, indices, coeffs_mont, row_values, out):
+    """out[j] += M[i][j] * row_values[i] over a CSR matrix M: M^T times a vector."""
+    for i in range(indptr.size - 1):
+        x = load_fe(row_values, i, _FR)
+        for k in range(indptr[i], indptr[i + 1]):
+            j = indices[k]
+            store_fe(out, j, fr_add(load_fe(out, j, _FR), fr_mul(load_fe(coeffs_mont, k, _FR), x)))
+
+
+@njit(cache=True, parallel=True)
+def fr_powers(base, start, out):
+    """out[i] = start * base^i, in chunks that each begin with one exponentiation by squaring."""
+    n = out.size // 4
+    chunks = 64 if n >= 4096 else 1
+    per = (n + chunks - 1) // chunks
+    for c in prange(chunks):
+        lo = c * per
+        hi = min(n, lo + per)
+        if lo >= hi:
+            continue
+        # base^lo by square-and-multiply on the bits of lo
+        acc = fr_one_like(base)
+        sq = base
+        e = lo
+        while e > 0:
+            if e & 1:
+                acc = fr_mul(acc, sq)
+            sq = fr_mul(sq, sq)
+            e >>= 1
+        acc = fr_mul(acc, start)
+        for i in range(lo, hi):
+            store_fe(out, i, acc)
+            acc = fr_mul(acc, base)
+
+
+@njit(cache=True, parallel=True)
+def fixed_base_mul(table, window, nwin, scalars, out, scratch, like):
+    """out[i] = scalars[i] * G (affine) from a table of table[w * 2^window + d] = d * 2^(w window) G.
+
+    Each product is at most nwin mixed additions; the results are normalised to affine with one
+    inversion per chunk (Montgomery's trick). Zero scalars give the point at infinity (0, 0).
+    `scratch` holds 3 elements per point (Jacobian results) plus 2 per point for the inversion.
+    """
+    n = scalars.shape[0]
+    size = 1 << window
+    mask = np.uint64(size - 1)
+    for i in prange(n):
+        acc = jac_infinity(like)
+        for w in range(nwin):
+            bit = w * window
+            limb = bit >> 6
+            offset = bit & 63
+            d = (scalars[i, limb] >> np.uint64(offset)) & mask
+            if offset + window > 64 and limb + 1 < 4:
+                d |= (scalars[i, limb + 1] << np.uint64(64 - offset)) & mask
+            if d != 0:
+                k = w * size + np.int64(d)
+                acc = jac_add_mixed(acc, load_fe(table, 2 * k, like), load_fe(table, 2 * k + 1, like))
+        store_jac(scratch, i, acc)
+    chunks = 64 if n >= 4096 else 1
+    per = (n + chunks - 1) // chunks
+    base = 3 * n
+    for c in prange(chunks):
+        lo = c * per
+        hi = min(n, lo + per)
+        if lo >= hi:
+            continue
+        _normalise_range(scratch, out, lo, hi, base, like)
+
+
+@njit(cache=True)
+def _normalise_range(jac, out, lo, hi, base, like):
+    """Affine forms of Jacobian points lo..hi-1 with one inversion: x = X/Z^2, y = Y/Z^3."""
+    count = hi - lo
+    # Z values into jac's spare room at [base + 2 lo, base + 2 lo + count), prefix after them.
+    zs = base + 2 * lo
+    for i in range(count):
+        store_fe(jac, zs + i, load_fe(jac, 3 * (lo + i) + 2, like))
+    _batch_inverse_section(jac, zs, count, like)
+    zero = fe_zero_like(like)
+    for i in range(count):
+        z_inv = load_fe(jac, zs + i, like)
+        if is_zero(z_inv):
+            store_fe(out, 2 * (lo + i), zero)
+            store_fe(out, 2 * (lo + i) + 1, zero)
+            continue
+        p = load_jac(jac, lo + i, like)
+        z_inv2 = fq_sqr(z_inv)
+        store_fe(out, 2 * (lo + i), fq_mul(p[0], z_inv2))
+        store_fe(out, 2 * (lo + i) + 1, fq_mul(p[1], fq_mul(z_inv2, z_inv)))
+
+
+@njit(cache=True)
+def jac_to_affine_one(jac_flat, like, out):
+    x, y = jac_to_affine(load_jac(jac_flat, 0, like))
+    store_fe(out, 0, x)
+    store_fe(out, 1, y)
