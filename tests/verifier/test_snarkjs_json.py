@@ -1,0 +1,224 @@
+"""snarkjs JSON: the exact text snarkjs writes, round trips, and a one-line refusal naming the key for every malformation."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from verifier import snarkjs
+from verifier.curve import CURVE_ORDER, FIELD_MODULUS
+from verifier.groth16 import verify
+from verifier.types import BadPoint, BadPublicInput, MalformedInput, Proof, VerifierInputError
+
+R = CURVE_ORDER
+Q = FIELD_MODULUS
+
+
+@pytest.fixture(scope="module")
+def files(instance):
+    """The instance as the three parsed snarkjs objects."""
+    return {
+        "vk": snarkjs.verifying_key_to_json(instance.vk),
+        "proof": snarkjs.proof_to_json(instance.proof),
+        "public": snarkjs.public_inputs_to_json(instance.public_inputs),
+    }
+
+
+# --- the text -----------------------------------------------------------------------------------
+
+
+def test_dumps_indents_by_one_space_like_bfj_with_space_1():
+    assert snarkjs.dumps({"pi_a": ["1", "2"], "n": 3}) == '{\n "pi_a": [\n  "1",\n  "2"\n ],\n "n": 3\n}'
+
+
+def test_dumps_writes_empty_lists_over_two_lines_as_bfj_does():
+    # bfj (snarkjs's writer) differs from JSON.stringify here: public.json of a key with nPublic = 0.
+    assert snarkjs.dumps([]) == "[\n]"
+    assert snarkjs.dumps({"a": []}) == '{\n "a": [\n ]\n}'
+
+
+def test_written_files_end_without_a_newline_and_hold_the_same_values(instance, tmp_path):
+    snarkjs.write_verifying_key(instance.vk, tmp_path / "verification_key.json")
+    snarkjs.write_proof(instance.proof, tmp_path / "proof.json")
+    snarkjs.write_public_inputs(instance.public_inputs, tmp_path / "public.json")
+    for name in ("verification_key.json", "proof.json", "public.json"):
+        text = (tmp_path / name).read_text()
+        assert not text.endswith("\n")
+        assert json.loads(text) is not None
+    assert snarkjs.read_verifying_key(tmp_path / "verification_key.json") == instance.vk
+    assert snarkjs.read_proof(tmp_path / "proof.json") == instance.proof
+    assert snarkjs.read_public_inputs(tmp_path / "public.json") == instance.public_inputs
+
+
+def test_verification_key_keys_come_in_snarkjs_order(files, instance):
+    assert list(files["vk"]) == [
+        "protocol", "curve", "nPublic", "vk_alpha_1", "vk_beta_2", "vk_gamma_2", "vk_delta_2", "vk_alphabeta_12", "IC",
+    ]  # fmt: skip
+    assert files["vk"]["nPublic"] == instance.vk.n_public == len(files["vk"]["IC"]) - 1
+    assert list(files["proof"]) == ["pi_a", "pi_b", "pi_c", "protocol", "curve"]
+
+
+def test_points_are_projective_decimal_strings_with_z_one(files, instance):
+    x, y = instance.proof.a
+    assert files["proof"]["pi_a"] == [str(x), str(y), "1"]
+    (x0, x1), (y0, y1) = instance.proof.b
+    assert files["proof"]["pi_b"] == [[str(x0), str(x1)], [str(y0), str(y1)], ["1", "0"]]
+
+
+def test_point_at_infinity_is_written_as_ffjavascript_does_and_read_back():
+    assert snarkjs.g1_to_json(None) == ["0", "1", "0"]
+    assert snarkjs.g2_to_json(None) == [["0", "0"], ["1", "0"], ["0", "0"]]
+    assert snarkjs.g1_from_json(["0", "1", "0"], "pi_a") is None
+    assert snarkjs.g2_from_json([["0", "0"], ["1", "0"], ["0", "0"]], "pi_b") is None
+    proof = Proof(None, None, None)
+    assert snarkjs.proof_from_json(snarkjs.proof_to_json(proof)) == proof
+
+
+def test_points_without_z_are_read_as_affine(files, instance):
+    assert snarkjs.g1_from_json(files["proof"]["pi_a"][:2], "pi_a") == instance.proof.a
+    assert snarkjs.g2_from_json(files["proof"]["pi_b"][:2], "pi_b") == instance.proof.b
+
+
+def test_public_inputs_written_as_json_numbers_are_accepted():
+    assert snarkjs.public_inputs_from_json([1, "2"]) == (1, 2)
+
+
+@pytest.mark.parametrize("backend", ["py_ecc", "mcl"])
+def test_vk_alphabeta_12_does_not_depend_on_the_backend(instance, backend, files):
+    from verifier.curve import mcl_available
+
+    if backend == "mcl" and not mcl_available():
+        pytest.skip("mclbn256 does not load here")
+    assert snarkjs.verifying_key_to_json(instance.vk, backend=backend) == files["vk"]
+
+
+# --- refusals -----------------------------------------------------------------------------------
+
+
+def _refused(error_type, parse, obj, *fragments):
+    with pytest.raises(error_type) as raised:
+        parse(obj)
+    message = str(raised.value)
+    assert "\n" not in message
+    for fragment in fragments:
+        assert fragment in message, message
+    return message
+
+
+@pytest.mark.parametrize(
+    "key", ["protocol", "curve", "nPublic", "vk_alpha_1", "vk_beta_2", "vk_gamma_2", "vk_delta_2", "vk_alphabeta_12", "IC"]
+)
+def test_verification_key_missing_a_key_is_refused_naming_it(files, key):
+    obj = copy.deepcopy(files["vk"])
+    del obj[key]
+    _refused(MalformedInput, snarkjs.verifying_key_from_json, obj, f"missing key '{key}'")
+
+
+@pytest.mark.parametrize("key", ["pi_a", "pi_b", "pi_c", "protocol", "curve"])
+def test_proof_missing_a_key_is_refused_naming_it(files, key):
+    obj = copy.deepcopy(files["proof"])
+    del obj[key]
+    _refused(MalformedInput, snarkjs.proof_from_json, obj, f"missing key '{key}'")
+
+
+@pytest.mark.parametrize("text", ["0x1f", "-1", " 1", "1e3", "", "١٢"])
+def test_non_decimal_strings_are_refused_naming_the_key(files, text):
+    obj = copy.deepcopy(files["proof"])
+    obj["pi_c"][1] = text
+    _refused(MalformedInput, snarkjs.proof_from_json, obj, "pi_c[1]", "decimal string")
+    _refused(MalformedInput, snarkjs.public_inputs_from_json, [text], "public input 0")
+
+
+def test_coordinate_not_less_than_q_is_refused_naming_the_key(files):
+    obj = copy.deepcopy(files["vk"])
+    obj["vk_delta_2"][0][1] = str(int(obj["vk_delta_2"][0][1]) + Q)
+    _refused(BadPoint, snarkjs.verifying_key_from_json, obj, "vk_delta_2[0][1]", "base field modulus q")
+    obj = copy.deepcopy(files["vk"])
+    obj["IC"][1][0] = str(Q)
+    _refused(BadPoint, snarkjs.verifying_key_from_json, obj, "IC[1][0]")
+
+
+def test_huge_numbers_are_refused_before_conversion(files):
+    obj = copy.deepcopy(files["proof"])
+    obj["pi_a"][0] = "9" * 5000
+    _refused(MalformedInput, snarkjs.proof_from_json, obj, "pi_a[0]", "5000 digits")
+
+
+def test_point_off_the_curve_is_refused_naming_the_key(files):
+    obj = copy.deepcopy(files["proof"])
+    obj["pi_a"][1] = str((int(obj["pi_a"][1]) + 1) % Q)
+    _refused(BadPoint, snarkjs.proof_from_json, obj, "pi_a", "not on the curve")
+    obj = copy.deepcopy(files["proof"])
+    obj["pi_b"][1][0] = str((int(obj["pi_b"][1][0]) + 1) % Q)
+    _refused(BadPoint, snarkjs.proof_from_json, obj, "pi_b", "not on the twist")
+
+
+@pytest.mark.parametrize("z", [["2"], ["1", "1"]])
+def test_projective_z_other_than_one_or_zero_is_refused(files, z):
+    obj = copy.deepcopy(files["proof"])
+    if len(z) == 1:
+        obj["pi_a"][2] = z[0]
+        _refused(MalformedInput, snarkjs.proof_from_json, obj, "pi_a", "z must be 1")
+    else:
+        obj["pi_b"][2] = z
+        _refused(MalformedInput, snarkjs.proof_from_json, obj, "pi_b", "z must be [1, 0]")
+
+
+def test_public_input_not_less_than_r_is_refused(files):
+    values = list(files["public"])
+    values[1] = str(int(values[1]) + R)
+    _refused(BadPublicInput, snarkjs.public_inputs_from_json, values, "public input 1", "scalar field modulus r")
+
+
+def test_wrong_protocol_or_curve_is_refused(files):
+    obj = dict(files["proof"], protocol="plonk")
+    _refused(MalformedInput, snarkjs.proof_from_json, obj, "protocol", "groth16")
+    obj = dict(files["vk"], curve="bls12381")
+    _refused(MalformedInput, snarkjs.verifying_key_from_json, obj, "curve", "bn128")
+
+
+def test_npublic_that_disagrees_with_ic_is_refused(files):
+    obj = dict(files["vk"], nPublic=files["vk"]["nPublic"] + 1)
+    _refused(MalformedInput, snarkjs.verifying_key_from_json, obj, "IC", "nPublic")
+    obj = dict(files["vk"], nPublic="3")
+    _refused(MalformedInput, snarkjs.verifying_key_from_json, obj, "nPublic")
+
+
+@pytest.mark.parametrize("obj", [[], "proof", None, {"pi_a": 1}])
+def test_wrong_json_shapes_are_refused(obj):
+    with pytest.raises(MalformedInput):
+        snarkjs.proof_from_json(obj)
+
+
+def test_unreadable_files_are_refused_in_one_line_naming_the_file(tmp_path, files):
+    broken = tmp_path / "proof.json"
+    broken.write_text('{"pi_a": [')
+    message = _refused(MalformedInput, snarkjs.read_proof, broken, str(broken), "not valid JSON")
+    assert "line 1" in message
+    _refused(MalformedInput, snarkjs.read_proof, tmp_path / "missing.json", "missing.json", "cannot read")
+    (tmp_path / "binary.json").write_bytes(b"\xff\xfe\x00")
+    _refused(MalformedInput, snarkjs.read_proof, tmp_path / "binary.json", "not UTF-8")
+    bad = tmp_path / "public.json"
+    bad.write_text(json.dumps([str(R)]))
+    _refused(BadPublicInput, snarkjs.read_public_inputs, bad, str(bad), "public input 0")
+
+
+def test_every_refusal_is_a_value_error_for_the_cli():
+    assert issubclass(MalformedInput, VerifierInputError)
+    assert issubclass(BadPoint, VerifierInputError) and issubclass(BadPublicInput, VerifierInputError)
+    assert issubclass(VerifierInputError, ValueError)
+
+
+def test_writers_refuse_what_readers_would_refuse(instance):
+    with pytest.raises(BadPublicInput):
+        snarkjs.public_inputs_to_json([R])
+    off_curve = Proof((1, 3), None, None)
+    with pytest.raises(BadPoint, match="pi_a"):
+        snarkjs.proof_to_json(off_curve)
+
+
+def test_read_key_proof_and_inputs_verify(files, instance):
+    vk = snarkjs.verifying_key_from_json(files["vk"])
+    assert verify(vk, snarkjs.public_inputs_from_json(files["public"]), snarkjs.proof_from_json(files["proof"]))
