@@ -1,6 +1,7 @@
 """Native Poseidon hash with circomlib's parameters, equal to circomlibjs `poseidon` for 1 to 16 inputs.
 Plain Python ints: a round-by-round reference permutation and a fast one with circomlib's optimized
-constants (both from circuits.poseidon_constants); the circuit gadget lives elsewhere.
+constants (both from circuits.poseidon_constants); beside them the circuit gadgets (`poseidon_gadget`, ...),
+which follow the optimized permutation step by step: only S-boxes cost constraints (3 each).
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ __all__ = [
     "PoseidonParams",
     "poseidon",
     "poseidon_ex",
+    "poseidon_ex_gadget",
+    "poseidon_gadget",
+    "poseidon_permutation_gadget",
     "poseidon_optimized_params",
     "poseidon_params",
     "poseidon_permutation",
@@ -133,3 +137,117 @@ def poseidon_ex(inputs: Sequence[int], init_state: int = 0, n_outs: int = 1) -> 
 def poseidon(inputs: Sequence[int]) -> int:
     """circomlib's Poseidon(n), n = len(inputs) in 1..16: permute [0, *inputs], output cell 0."""
     return poseidon_ex(inputs)[0]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Circuit gadgets. Linear layers and round constants are free linear combinations; each S-box x^5 is
+# x2 = x·x, x4 = x2·x2, x5 = x4·x (3 constraints, none when x is a constant). Full rounds cost 3t,
+# partial rounds 3: 3·(t·R_F + R_P), less 3 per constant cell of the first round (Poseidon(2), t = 3,
+# whose capacity cell is the constant 0: 240, as circomlib's at --O2).
+# The S-box wires are filled by one hint per permutation (the native permutation, recording its S-boxes)
+# and then constrained: the same R1CS as three `cs.mul`s per S-box, but a witness is solved at native
+# speed instead of re-evaluating the long linear combinations of the partial rounds.
+
+
+def _optimized_rounds(state, sbox, lin):
+    """The optimized permutation's steps over any arithmetic: sbox(x) -> x^5, lin(values, coeffs) -> Σ."""
+    t = len(state)
+    opt = poseidon_optimized_params(t)
+    c, m_cols, p_cols = opt.c, list(zip(*opt.m)), list(zip(*opt.p))
+    half = opt.full_rounds // 2
+
+    def full_round(st, constants, columns):
+        st = [lin((sbox(x), k), (1, 1)) for x, k in zip(st, constants)]
+        return [lin(st, col) for col in columns]
+
+    st = [lin((x, k), (1, 1)) for x, k in zip(state, c[:t])]
+    for r in range(half - 1):
+        st = full_round(st, c[(r + 1) * t:(r + 2) * t], m_cols)
+    st = full_round(st, c[half * t:(half + 1) * t], p_cols)
+    st0, rest = st[0], st[1:]
+    for constant, m00, first_column, first_row in _partial_round_schedule(t):
+        x0 = lin((sbox(st0), constant), (1, 1))
+        st0 = lin([x0, *rest], (m00, *first_column))
+        rest = [lin((x, x0), (1, k)) for x, k in zip(rest, first_row)]
+    st = [st0, *rest]
+    base = (half + 1) * t + opt.partial_rounds
+    for r in range(half - 1):
+        st = full_round(st, c[base + r * t:base + (r + 1) * t], m_cols)
+    return full_round(st, (0,) * t, m_cols)
+
+
+def _native_lin(values, coeffs):
+    return sum(v * k for v, k in zip(values, coeffs)) % FIELD_MODULUS
+
+
+def _sbox_trace(skipped: tuple[int, ...], *state: int) -> list[int]:
+    """Hint: (x^2, x^4, x^5) of every S-box of the permutation of `state`, in order, leaving out the
+    S-boxes numbered in `skipped` (those whose input is a constant in the circuit)."""
+    p = FIELD_MODULUS
+    trace: list[int] = []
+    count = 0
+
+    def sbox(x):
+        nonlocal count
+        x2 = x * x % p
+        x4 = x2 * x2 % p
+        x5 = x4 * x % p
+        if count not in skipped:
+            trace.extend((x2, x4, x5))
+        count += 1
+        return x5
+
+    _optimized_rounds(list(state), sbox, _native_lin)
+    return trace
+
+
+def poseidon_permutation_gadget(cs, state):
+    """The Poseidon permutation of width len(state) (2..17) in a circuit: the same steps as
+    poseidon_permutation (circomlib's optimized constants), returning t linear combinations."""
+    from functools import partial
+
+    from circuits.builder import _coerce, linear_sum
+
+    state = [_coerce(x) for x in state]
+    t = len(state)
+    _check_width(t)
+    if all(x.is_constant() for x in state):
+        return [cs.constant(v) for v in poseidon_permutation([x.constant_value for x in state])]
+    # Only first-round S-boxes can see a constant: after one dense MDS layer every cell depends on a wire.
+    skipped = tuple(i for i, x in enumerate(state) if x.is_constant())
+    n_sboxes = t * poseidon_optimized_params(t).full_rounds + poseidon_optimized_params(t).partial_rounds
+    with cs.gadget(f"poseidon_permutation(t={t})"):
+        wires = cs.hint(partial(_sbox_trace, skipped), state, 3 * (n_sboxes - len(skipped)))
+        position = 0
+
+        def sbox(x):
+            nonlocal position
+            if x.is_constant():
+                return cs.constant(pow(x.constant_value, SBOX_ALPHA, FIELD_MODULUS))
+            x2, x4, x5 = wires[position:position + 3]
+            position += 3
+            cs.assert_product(x, x, x2)
+            cs.assert_product(x2, x2, x4)
+            cs.assert_product(x4, x, x5)
+            return x5
+
+        out = _optimized_rounds(state, sbox, linear_sum)
+        assert position == len(wires)
+        return out
+
+
+def poseidon_ex_gadget(cs, inputs, init_state=0, n_outs: int = 1):
+    """circomlib's PoseidonEx(nInputs, nOuts) in a circuit: permute [init_state, *inputs], return the
+    first n_outs cells (linear combinations). Twin of poseidon_ex."""
+    if not 1 <= len(inputs) <= MAX_INPUTS:
+        raise ValueError(f"Poseidon takes 1 to {MAX_INPUTS} inputs, got {len(inputs)}")
+    if not 1 <= n_outs <= len(inputs) + 1:
+        raise ValueError(f"n_outs must be in 1..{len(inputs) + 1}, got {n_outs}")
+    with cs.gadget(f"poseidon({len(inputs)})"):
+        return poseidon_permutation_gadget(cs, [init_state, *inputs])[:n_outs]
+
+
+def poseidon_gadget(cs, inputs):
+    """circomlib's Poseidon(n) in a circuit, n = len(inputs) in 1..16: the twin of poseidon(inputs).
+    Returns a linear combination (of the last round's S-box wires) equal to poseidon(values)."""
+    return poseidon_ex_gadget(cs, inputs)[0]
