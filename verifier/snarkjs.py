@@ -70,10 +70,27 @@ def _read_json(path: PathLike) -> Any:
         raise MalformedInput(f"{path}: cannot read: {error.strerror or error}") from error
     except UnicodeDecodeError as error:
         raise MalformedInput(f"{path}: not UTF-8 text") from error
+    if _nesting_depth(text) > _MAX_NESTING:
+        raise MalformedInput(f"{path}: JSON nested more than {_MAX_NESTING} deep; snarkjs files need 4")
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise MalformedInput(f"{path}: not valid JSON ({error.msg} at line {error.lineno} column {error.colno})") from error
+
+
+# py_ecc raises the interpreter's recursion limit to 100000 when imported, so json.loads on deeply
+# nested input overflows the C stack (a segfault) before any RecursionError: measure depth first.
+_MAX_NESTING = 16
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def _nesting_depth(text: str) -> int:
+    depth = deepest = 0
+    for bracket in _BRACKET.findall(_JSON_STRING.sub('""', text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def _read(path: PathLike, parse):

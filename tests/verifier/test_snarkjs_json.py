@@ -222,3 +222,68 @@ def test_writers_refuse_what_readers_would_refuse(instance):
 def test_read_key_proof_and_inputs_verify(files, instance):
     vk = snarkjs.verifying_key_from_json(files["vk"])
     assert verify(vk, snarkjs.public_inputs_from_json(files["public"]), snarkjs.proof_from_json(files["proof"]))
+
+
+def test_json_nested_too_deeply_is_refused(tmp_path):
+    deep = tmp_path / "proof.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    _refused(MalformedInput, snarkjs.read_proof, deep, "nested more than")
+    tricky = tmp_path / "public.json"
+    tricky.write_text('["[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", "1"]')  # brackets inside strings do not count
+    _refused(MalformedInput, snarkjs.read_public_inputs, tricky, "public input 0", "decimal string")
+
+
+# --- any JSON at all: an answer or a VerifierInputError, never another exception -----------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**300), 2**300) | st.floats(allow_nan=False) | st.text(max_size=90)
+    | st.sampled_from(["0", "1", str(Q - 1), str(Q), str(R)]),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=20,
+)  # fmt: skip
+
+
+def _leaf_paths(value, prefix=()):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaf_paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _leaf_paths(item, (*prefix, index))
+    yield prefix
+
+
+PARSERS = {
+    "vk": snarkjs.verifying_key_from_json,
+    "proof": snarkjs.proof_from_json,
+    "public": snarkjs.public_inputs_from_json,
+}
+
+
+@settings(max_examples=150, deadline=None)
+@given(which=st.sampled_from(sorted(PARSERS)), value=json_values)
+def test_parsers_answer_any_json_with_a_value_or_a_verifier_input_error(which, value):
+    try:
+        PARSERS[which](value)
+    except VerifierInputError as error:
+        assert "\n" not in str(error)
+
+
+@settings(max_examples=150, deadline=None)
+@given(which=st.sampled_from(sorted(PARSERS)), data=st.data(), replacement=json_values)
+def test_parsers_answer_any_one_leaf_changed_with_a_value_or_a_verifier_input_error(files, which, data, replacement):
+    original = files[which]
+    paths = [path for path in _leaf_paths(original) if path]
+    path = data.draw(st.sampled_from(paths))
+    mutated = copy.deepcopy(original)
+    holder = mutated
+    for step in path[:-1]:
+        holder = holder[step]
+    holder[path[-1]] = replacement
+    try:
+        PARSERS[which](mutated)
+    except VerifierInputError as error:
+        assert "\n" not in str(error)
