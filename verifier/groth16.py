@@ -43,9 +43,6 @@ def prepare_verifying_key(vk: VerifyingKey, backend: Optional[str] = None) -> Pr
         raise MalformedInput(f"expected a VerifyingKey, got {type(vk).__name__}")
     name = backend or default_backend_name()
     arithmetic = get_backend(name)
-    check_g1(vk.alpha_g1, "vk.alpha_g1")
-    for label, point in (("vk.beta_g2", vk.beta_g2), ("vk.gamma_g2", vk.gamma_g2), ("vk.delta_g2", vk.delta_g2)):
-        _check_g2(point, label, arithmetic)
     # A key with alpha, beta, gamma or delta at infinity is degenerate: with gamma = O, say, the
     # public inputs drop out of the equation and any inputs would be accepted.
     for label, point in (
@@ -56,6 +53,9 @@ def prepare_verifying_key(vk: VerifyingKey, backend: Optional[str] = None) -> Pr
     ):
         if point is None:
             raise BadPoint(f"{label}: the point at infinity is not a usable key element")
+    check_g1(vk.alpha_g1, "vk.alpha_g1")
+    for label, point in (("vk.beta_g2", vk.beta_g2), ("vk.gamma_g2", vk.gamma_g2), ("vk.delta_g2", vk.delta_g2)):
+        _check_g2(point, label, arithmetic)
     for i, point in enumerate(vk.gamma_abc_g1):
         check_g1(point, f"vk.gamma_abc_g1[{i}]")
     return PreparedVerifyingKey(vk=vk, backend=name)

@@ -43,7 +43,7 @@ _lib.mclBn_getCurveOrder.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
 _lib.mclBn_getCurveOrder.restype = ctypes.c_size_t
 _lib.mclBn_getFieldOrder.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
 _lib.mclBn_getFieldOrder.restype = ctypes.c_size_t
-for _fn in ("mclBnG2_isValid", "mclBnG2_isValidOrder", "mclBnG1_isZero", "mclBnGT_isOne"):
+for _fn in ("mclBnG2_isValidOrder", "mclBnG1_isZero", "mclBnGT_isOne"):
     getattr(_lib, _fn).argtypes = [ctypes.c_void_p]
     getattr(_lib, _fn).restype = ctypes.c_int
 _lib.mclBnG1_mulVec.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]

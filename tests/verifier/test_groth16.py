@@ -259,3 +259,29 @@ def test_backends_agree_on_valid_and_invalid_proofs(known_dlog):
         for proof, expected in ((case.proof, True), (wrong_c, False)):
             results = {name: verify(case.vk, case.public_inputs, proof, backend=name) for name in ("mcl", "py_ecc")}
             assert results == {"mcl": expected, "py_ecc": expected}
+
+
+# --- any change to one coordinate: rejected or refused, never accepted ----------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+def _with_coordinate(proof: Proof, index: int, value: int) -> Proof:
+    """The proof with coordinate `index` of (ax, ay, bx0, bx1, by0, by1, cx, cy) replaced."""
+    (ax, ay), ((bx0, bx1), (by0, by1)), (cx, cy) = proof.a, proof.b, proof.c
+    flat = [ax, ay, bx0, bx1, by0, by1, cx, cy]
+    flat[index] = value
+    return Proof((flat[0], flat[1]), ((flat[2], flat[3]), (flat[4], flat[5])), (flat[6], flat[7]))
+
+
+@needs_mcl
+@settings(max_examples=200, deadline=None)
+@given(index=st.integers(0, 7), shift=st.integers(1, 2**256) | st.sampled_from([Q, 1, Q - 1]))
+def test_proof_with_any_one_coordinate_changed_is_rejected_or_refused(instance, index, shift):
+    flat = [*instance.proof.a, *instance.proof.b[0], *instance.proof.b[1], *instance.proof.c]
+    tampered = _with_coordinate(instance.proof, index, flat[index] + shift)
+    try:
+        assert verify(instance.vk, instance.public_inputs, tampered, backend="mcl") is False
+    except BadPoint:
+        pass
