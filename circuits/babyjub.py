@@ -1,11 +1,16 @@
 """Native Baby Jubjub (EIP-2494): the twisted Edwards curve a*x^2 + y^2 = 1 + d*x^2*y^2 over BN254's scalar field.
 Points, the group law, scalar multiplication, curve/subgroup/low-order checks and the 32-byte packing of circomlibjs
-babyJub.packPoint / unpackPoint. Plain Python ints; the circuit gadgets live elsewhere.
+babyJub.packPoint / unpackPoint, in plain Python ints; beside them (end of file) their circuit gadgets, which take
+points as pairs of linear combinations and use only complete formulas.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from functools import partial
+from typing import NamedTuple, Sequence
+
+from circuits.builder import ConstraintSystem, ConstraintSystemError, LinearCombination, LinearLike, _coerce
+from circuits.gadgets import assert_bits_at_most, multi_mux, to_binary, to_binary_strict
 
 __all__ = [
     "A",
@@ -29,6 +34,19 @@ __all__ = [
     "point_neg",
     "scalar_mul",
     "unpack_point",
+    # gadgets
+    "assert_not_low_order",
+    "assert_on_curve",
+    "fixed_base_mul_gadget",
+    "mul_by_cofactor_gadget",
+    "pack_point_bits_native",
+    "pack_point_gadget",
+    "point_add_gadget",
+    "point_double_gadget",
+    "point_select_gadget",
+    "scalar_mul_gadget",
+    "x_sign_gadget",
+    "x_sign_native",
 ]
 
 FIELD_MODULUS = 21888242871839275222246405745257275088548364400416034343698204186575808495617
@@ -218,3 +236,215 @@ def unpack_point(data: bytes) -> Point:
 
 
 BASE8 = scalar_mul(GENERATOR, COFACTOR)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Circuit gadgets. A point is a pair (x, y) of linear combinations (ints are constants). The addition and
+# doubling gadgets REQUIRE their inputs on the curve (assert_on_curve, or points derived from such by these
+# gadgets): there the denominators 1 ± d·x1·x2·y1·y2 never vanish (a square, d not), so every output wire is
+# determined by its constraint. Off the curve a denominator can vanish and leave an output free.
+
+GadgetPoint = tuple[LinearCombination, LinearCombination]
+
+
+def _point(p) -> GadgetPoint:
+    if len(p) != 2:
+        raise ConstraintSystemError(f"a point is a pair (x, y), got {len(p)} values")
+    return _coerce(p[0]), _coerce(p[1])
+
+
+def _quotient(numerator: int, denominator: int) -> int:
+    """Hint: numerator / denominator, or 0 when the denominator is 0 (the constraint then decides)."""
+    return numerator * pow(denominator, -1, FIELD_MODULUS) % FIELD_MODULUS if denominator else 0
+
+
+def _divide(cs: ConstraintSystem, numerator: LinearCombination, denominator: LinearCombination) -> LinearCombination:
+    """q with q·denominator = numerator (1 constraint; q is determined when the denominator is not 0)."""
+    if denominator.is_constant():
+        return numerator * pow(denominator.constant_value, -1, FIELD_MODULUS)
+    if numerator.is_constant() and denominator.is_constant():
+        return cs.constant(_quotient(numerator.constant_value, denominator.constant_value))
+    q, = cs.hint(_quotient, [numerator, denominator])
+    cs.assert_product(q, denominator, numerator)
+    return q
+
+
+def point_add_gadget(cs: ConstraintSystem, p, q) -> GadgetPoint:
+    """p + q, the twin of point_add, for points on the curve: 6 constraints (circomlib's BabyAdd).
+
+    beta = x1·y2, gamma = y1·x2, delta = (y1 − a·x1)·(x2 + y2), tau = beta·gamma,
+    x3·(1 + d·tau) = beta + gamma, y3·(1 − d·tau) = delta + a·beta − gamma.
+    """
+    (x1, y1), (x2, y2) = _point(p), _point(q)
+    with cs.gadget("babyjub_add"):
+        beta = cs.mul(x1, y2)
+        gamma = cs.mul(y1, x2)
+        delta = cs.mul(y1 - x1 * A, x2 + y2)
+        tau = cs.mul(beta, gamma)
+        x3 = _divide(cs, beta + gamma, 1 + tau * D)
+        y3 = _divide(cs, delta + beta * A - gamma, 1 - tau * D)
+    return x3, y3
+
+
+def point_double_gadget(cs: ConstraintSystem, p) -> GadgetPoint:
+    """2p, the twin of point_double, for a point on the curve: 5 constraints.
+
+    x3 = 2xy / (a·x² + y²), y3 = (y² − a·x²) / (2 − a·x² − y²): on the curve these denominators equal
+    1 ± d·x²·y², the ones of the complete addition law (Bernstein et al., "Twisted Edwards curves", §3).
+    """
+    x, y = _point(p)
+    with cs.gadget("babyjub_double"):
+        xx = cs.mul(x, x)
+        yy = cs.mul(y, y)
+        xy = cs.mul(x, y)
+        x3 = _divide(cs, xy * 2, xx * A + yy)
+        y3 = _divide(cs, yy - xx * A, 2 - xx * A - yy)
+    return x3, y3
+
+
+def assert_on_curve(cs: ConstraintSystem, p) -> None:
+    """a·x² + y² = 1 + d·x²·y² (3 constraints, circomlib's BabyCheck); twin of is_on_curve."""
+    x, y = _point(p)
+    with cs.gadget("babyjub_on_curve"):
+        xx = cs.mul(x, x)
+        yy = cs.mul(y, y)
+        cs.assert_product(xx * D, yy, xx * A + yy - 1)
+
+
+def mul_by_cofactor_gadget(cs: ConstraintSystem, p) -> GadgetPoint:
+    """8p by three doublings (15 constraints); p on the curve."""
+    with cs.gadget("babyjub_mul_by_8"):
+        for _ in range(3):
+            p = point_double_gadget(cs, p)
+    return p
+
+
+def assert_not_low_order(cs: ConstraintSystem, p) -> GadgetPoint:
+    """For p on the curve, constrain 8p ≠ identity and return 8p (16 constraints); twin of `not is_low_order`.
+
+    8p has odd order (1 or l), so it is never (0, −1): x(8p) ≠ 0 says exactly 8p ≠ (0, 1), as circomlib's
+    EdDSAPoseidonVerifier checks (IsZero of dbl3.xout).
+    """
+    with cs.gadget("babyjub_not_low_order"):
+        p8 = mul_by_cofactor_gadget(cs, p)
+        cs.assert_nonzero(p8[0])
+    return p8
+
+
+def point_select_gadget(cs: ConstraintSystem, cond: LinearLike, if_true, if_false) -> GadgetPoint:
+    """cond ? if_true : if_false coordinate-wise (cond asserted boolean; 2 constraints)."""
+    (tx, ty), (fx, fy) = _point(if_true), _point(if_false)
+    return cs.select(cond, tx, fx), cs.select(cond, ty, fy)
+
+
+def _scalar_from_bits(bits: Sequence[int]) -> int:
+    if any(b not in (0, 1) for b in bits):
+        raise ValueError("scalar bits must be 0 or 1")
+    return sum(b << i for i, b in enumerate(bits))
+
+
+def scalar_mul_gadget(cs: ConstraintSystem, p, bits: Sequence[LinearLike]) -> GadgetPoint:
+    """k·p for the scalar k = Σ 2^i bits[i] (bits little-endian, asserted boolean) and any point p on the
+    curve; the twin of scalar_mul(p, k). Complete formulas only, so no scalar and no point is exceptional.
+
+    Windows of 2 bits from the top: acc ← 4·acc + T[w] with T = (O, p, 2p, 3p): 22 constraints per
+    window (two doublings, a 4-way select of two coordinates, one addition), about 11 per bit.
+    """
+    p = _point(p)
+    bits = [_coerce(b) for b in bits]
+    if not bits:
+        return cs.constant(0), cs.constant(1)
+    with cs.gadget(f"babyjub_scalar_mul({len(bits)})"):
+        for bit in bits:
+            cs.assert_bool(bit)
+        if len(bits) % 2:
+            bits = bits + [cs.constant(0)]
+        p2 = point_double_gadget(cs, p)
+        p3 = point_add_gadget(cs, p2, p)
+        table_x = [cs.constant(0), p[0], p2[0], p3[0]]
+        table_y = [cs.constant(1), p[1], p2[1], p3[1]]
+        acc = None
+        for i in range(len(bits) - 2, -1, -2):
+            window = multi_mux(cs, bits[i:i + 2], [table_x, table_y])
+            if acc is None:
+                acc = (window[0], window[1])
+            else:
+                acc = point_double_gadget(cs, point_double_gadget(cs, acc))
+                acc = point_add_gadget(cs, acc, window)
+        return acc
+
+
+def fixed_base_mul_gadget(cs: ConstraintSystem, base: tuple[int, int], bits: Sequence[LinearLike]) -> GadgetPoint:
+    """k·base for a CONSTANT point base on the curve and k = Σ 2^i bits[i] (asserted boolean); the twin of
+    scalar_mul(base, k). Windows of 3 bits select j·8^w·base from constant tables (3 constraints) and
+    are summed with the complete addition (6): about 3 constraints per bit, no doubling at all.
+    """
+    if not is_on_curve(base):
+        raise ConstraintSystemError(f"fixed base {base!r} is not on the curve")
+    bits = [_coerce(b) for b in bits]
+    if not bits:
+        return cs.constant(0), cs.constant(1)
+    with cs.gadget(f"babyjub_fixed_base_mul({len(bits)})"):
+        for bit in bits:
+            cs.assert_bool(bit)
+        acc = None
+        window_base = Point(*base)
+        for i in range(0, len(bits), 3):
+            window_bits = bits[i:i + 3]
+            entries = [IDENTITY]
+            for _ in range((1 << len(window_bits)) - 1):
+                entries.append(point_add(entries[-1], window_base))
+            x, y = multi_mux(cs, window_bits, [[e.x for e in entries], [e.y for e in entries]])
+            acc = (x, y) if acc is None else point_add_gadget(cs, acc, (x, y))
+            window_base = scalar_mul(window_base, 8)
+        return acc
+
+
+def _sign_witness(x: int) -> list[int]:
+    """Hint: (sign, t) with sign = x > (r − 1)/2 and x·t = sign."""
+    sign = int(x > _HALF)
+    return [sign, pow(x, -1, FIELD_MODULUS) if sign else 0]
+
+
+def x_sign_gadget(cs: ConstraintSystem, x: LinearLike) -> LinearCombination:
+    """The packing sign bit of a field element: 1 if x > (r − 1)/2 else 0, exactly (x_sign_native's twin).
+
+    sign is boolean; sign = x·t (so sign = 1 only for x ≠ 0) and t·(1 − sign) = 0; |x| = x − 2·sign·x is
+    x or −x, and |x| ≤ (r − 1)/2 by a 253-bit decomposition and a bound on the bits. For x ≠ 0 exactly one
+    of x, −x is at most (r − 1)/2, so the sign is unique. 409 constraints.
+    """
+    x = _coerce(x)
+    if x.is_constant():
+        return cs.constant(x_sign_native(x.constant_value))
+    with cs.gadget("babyjub_x_sign"):
+        sign, t = cs.hint(_sign_witness, [x], 2)
+        cs.assert_bool(sign)
+        cs.assert_product(x, t, sign)
+        cs.assert_product(t, 1 - sign, 0)   # t = 0 when sign = 0: no free wire for x = 0
+        magnitude = x - cs.mul(sign, x) * 2
+        assert_bits_at_most(cs, to_binary(cs, magnitude, 253), _HALF)
+    cs.mark_range_checked(sign, 1)
+    return sign
+
+
+def x_sign_native(x: int) -> int:
+    if not 0 <= x < FIELD_MODULUS:
+        raise ValueError("a field element must be in [0, r)")
+    return int(x > _HALF)
+
+
+def pack_point_gadget(cs: ConstraintSystem, p) -> list[LinearCombination]:
+    """The 256 bits of circomlibjs babyJub.packPoint(p), little-endian (bit 8k + j is bit j of byte k):
+    the canonical 254 bits of y (strict decomposition, so y + r cannot pass), a 0, then the sign of x.
+    The twin of pack_point_bits_native. The point is not checked to be on the curve (as packPoint)."""
+    x, y = _point(p)
+    with cs.gadget("babyjub_pack_point"):
+        y_bits = to_binary_strict(cs, y)
+        sign = x_sign_gadget(cs, x)
+    return [*y_bits, cs.constant(0), sign]
+
+
+def pack_point_bits_native(p: tuple[int, int]) -> list[int]:
+    """pack_point(p) as 256 little-endian bits."""
+    packed = int.from_bytes(pack_point(p), "little")
+    return [(packed >> i) & 1 for i in range(256)]
