@@ -5,12 +5,14 @@ not own gadgets (`circuits.gadgets`), file formats (`circuits.iden3`) or anythin
 
 Wire layout of a compiled R1CS (as circom/snarkjs expect): wire 0 is the constant 1, then the public
 outputs, then the public inputs, then the private inputs, then every internal wire in allocation order.
-Matrices are CSR: `indptr` (int64, m + 1), `indices` (int64 wire numbers, terms of a row sorted by wire),
+Matrices are CSR: `indptr` (int64, m + 1), `indices` (int64 wire numbers, terms in build order),
 `coeffs` as (nnz, 4) uint64 little-endian limbs in STANDARD form (not Montgomery: the prover converts).
 Python-int views of the coefficients are kept beside them for solving and checking.
 
 Witness solving replays a program recorded at build time (one step per multiplication, linear
 derivation or hint), over a flat Python list of ints: no per-constraint objects are built per witness.
+Measured for 10^6 constraints (one core): a bit-heavy mix solves in 0.25 s and checks in 0.6 s; a chain
+of Poseidon(2) hashes (28 terms per constraint) solves in 2.5 s and checks in 7-11 s (per-term cost).
 """
 
 from __future__ import annotations
@@ -89,6 +91,11 @@ def _coerce(value: "LinearCombination | int") -> "LinearCombination":
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return LinearCombination._constant(int(value) % R)
     raise TypeError(f"expected a LinearCombination or an int, got {type(value).__name__}")
+
+
+def as_lc(value: "LinearCombination | int") -> "LinearCombination":
+    """`value` as a LinearCombination (an int becomes a constant, reduced mod r)."""
+    return _coerce(value)
 
 
 class LinearCombination:
@@ -263,18 +270,30 @@ class SparseMatrix:
         return len(self.indices)
 
     @cached_property
+    def coeff_table(self) -> tuple[list[int], np.ndarray]:
+        """(distinct coefficients as Python ints, int32 index into them per term): circuits reuse few
+        coefficients, so this is how the Python-int views stay small. Seeded by compile; derived otherwise."""
+        if self.nnz == 0:
+            return [], np.zeros(0, dtype=np.int32)
+        distinct, ids = np.unique(np.ascontiguousarray(self.coeffs), axis=0, return_inverse=True)
+        return limbs_to_ints(distinct), ids.reshape(-1).astype(np.int32)
+
+    @cached_property
     def coeff_ints(self) -> list[int]:
-        """Coefficients as Python ints (cached)."""
-        return limbs_to_ints(self.coeffs)
+        """Coefficients as Python ints, one per term (cached)."""
+        table, ids = self.coeff_table
+        return list(map(table.__getitem__, ids.tolist()))
 
     def row(self, i: int) -> list[tuple[int, int]]:
         """Terms (wire, coefficient) of row i."""
         s, e = int(self.indptr[i]), int(self.indptr[i + 1])
-        return list(zip(self.indices[s:e].tolist(), self.coeff_ints[s:e]))
+        table, ids = self.coeff_table
+        return [(w, table[k]) for w, k in zip(self.indices[s:e].tolist(), ids[s:e].tolist())]
 
     @cached_property
     def _coeff_objects(self) -> np.ndarray:
-        return np.array(self.coeff_ints + [0], dtype=object)[:-1]   # the [0] keeps dtype=object 1-D
+        table, ids = self.coeff_table
+        return _object_array(table)[ids] if len(ids) else np.zeros(0, dtype=object)
 
     def dot_rows(self, z: Sequence[int] | np.ndarray) -> np.ndarray:
         """(M·z)_i for every row, reduced mod r, as a 1-D object array of ints (rows in chunks, so
@@ -756,19 +775,20 @@ class ConstraintSystem:
         position = np.empty_like(order)
         position[order] = np.arange(len(order), dtype=np.int64)
 
+        # Every stored coefficient went through self._interned: index them into one table.
+        table = list(self._interned)
+        index_of = {v: i for i, v in enumerate(table)}
+        table_limbs = ints_to_limbs(table) if table else np.zeros((0, 4), dtype=np.uint64)
         matrices = []
         for m in range(3):
             ptr = np.frombuffer(self._ptr[m], dtype=np.int64).copy()
             wires = position[np.frombuffer(self._wires[m], dtype=np.int64)] if len(self._wires[m]) else \
                 np.zeros(0, dtype=np.int64)
             coeffs = self._coeffs[m]
-            # Sort terms inside each row by final wire number (canonical, as circom writes them).
-            rows = np.repeat(np.arange(len(ptr) - 1, dtype=np.int64), np.diff(ptr))
-            perm = np.lexsort((wires, rows))
-            wires = wires[perm]
-            coeff_list = [coeffs[i] for i in perm.tolist()]
-            matrix = SparseMatrix(ptr, wires, ints_to_limbs(coeff_list))
-            matrix.__dict__["coeff_ints"] = coeff_list   # seed the cache: no reconversion later
+            ids = np.fromiter(map(index_of.__getitem__, coeffs), dtype=np.int32, count=len(coeffs))
+            # Terms keep the order they were built in (iden3 readers do not require sorted rows).
+            matrix = SparseMatrix(ptr, wires, table_limbs[ids])
+            matrix.__dict__["coeff_table"] = (table, ids)   # seed the cache: no reconversion later
             matrices.append(matrix)
 
         r1cs = R1CS(
