@@ -6,6 +6,7 @@ import itertools
 import random
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from circuits import gadgets as g
 from circuits.builder import R, ConstraintSystem, ConstraintSystemError, UnsatisfiedConstraint, is_satisfied
@@ -391,3 +392,34 @@ def test_checker_reports_output_changing_perturbations_of_broken_gadgets(broken,
     assert report.output_changing
     with pytest.raises(UnderConstrained):
         report.assert_sound()
+
+
+# --- properties on random 64-bit values ------------------------------------------------------------
+
+_U64 = st.integers(min_value=0, max_value=2**64 - 1)
+
+
+def _comparison_circuit():
+    cs = ConstraintSystem()
+    a, b = cs.private_input("a"), cs.private_input("b")
+    cs.public_output("lt", g.less_than(cs, a, b, 64))
+    cs.public_output("le", g.less_or_equal(cs, a, b, 64))
+    cs.public_output("eq", g.is_equal(cs, a, b))
+    return cs.compile()
+
+
+_COMPARISON = _comparison_circuit()
+
+
+@settings(max_examples=60, deadline=None)
+@given(_U64, _U64)
+def test_u64_comparisons_equal_their_native_twins(a, b):
+    z = _COMPARISON.solve({"a": a, "b": b})
+    assert z[1:4] == [g.less_than_native(a, b, 64), g.less_or_equal_native(a, b, 64), g.is_equal_native(a, b)]
+
+
+def test_a_compiled_circuit_pickles_and_still_solves():
+    import pickle
+    restored = pickle.loads(pickle.dumps(_COMPARISON))
+    assert restored.r1cs == _COMPARISON.r1cs
+    assert restored.solve({"a": 3, "b": 9})[1:4] == [1, 1, 0]
