@@ -1,6 +1,7 @@
 """Native EdDSA-Poseidon over Baby Jubjub, equal to circomlibjs buildEddsa(): prv2pub, signPoseidon, verifyPoseidon.
 The verifier adds the checks circomlibjs leaves out (A not of low order, message a field element), matching what
-circomlib's EdDSAPoseidonVerifier circuit enforces. Plain Python ints; the circuit gadget lives elsewhere.
+circomlib's EdDSAPoseidonVerifier circuit enforces. Plain Python ints; beside them (end of file) the verifier
+gadget `verify_poseidon_gadget`, with circomlib's `enabled` switch.
 """
 
 from __future__ import annotations
@@ -20,8 +21,18 @@ from circuits.babyjub import (
     scalar_mul,
     unpack_point,
 )
+from circuits.babyjub import (
+    assert_not_low_order,
+    assert_on_curve,
+    fixed_base_mul_gadget,
+    point_add_gadget,
+    point_select_gadget,
+    scalar_mul_gadget,
+)
 from circuits.blake512 import blake512
-from circuits.poseidon import poseidon
+from circuits.builder import ConstraintSystem, LinearLike, _coerce
+from circuits.gadgets import assert_bits_at_most, to_binary, to_binary_strict
+from circuits.poseidon import poseidon, poseidon_gadget
 
 __all__ = [
     "Signature",
@@ -32,6 +43,8 @@ __all__ = [
     "signature_challenge",
     "unpack_signature",
     "verify_poseidon",
+    "verify_poseidon_enabled",
+    "verify_poseidon_gadget",
 ]
 
 
@@ -121,3 +134,48 @@ def unpack_signature(data: bytes) -> Signature:
     if len(data) != 64:
         raise InvalidPoint(f"a packed signature is 64 bytes, got {len(data)}")
     return Signature(r8=unpack_point(data[:32]), s=int.from_bytes(data[32:], "little"))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Circuit gadget
+
+#: S < l fits in this many bits (l < 2^251).
+S_BITS = SUBGROUP_ORDER.bit_length()
+
+
+def verify_poseidon_enabled(enabled: int, msg: int, signature: Signature, public_key: tuple[int, int]) -> bool:
+    """The twin of verify_poseidon_gadget: True when disabled, else verify_poseidon."""
+    if enabled not in (0, 1):
+        raise ValueError("enabled must be 0 or 1")
+    return not enabled or verify_poseidon(msg, signature, public_key)
+
+
+def verify_poseidon_gadget(cs: ConstraintSystem, enabled: LinearLike, msg: LinearLike, public_key, r8,
+                           s: LinearLike) -> None:
+    """Constrain, when enabled = 1, that (R8, S) signs msg under public_key exactly as verify_poseidon
+    decides: S < l (251-bit decomposition and a bound), A and R8 on the curve, 8A ≠ identity, and
+    S·B8 = R8 + h·(8A) with h = Poseidon(R8x, R8y, Ax, Ay, msg) taken as its canonical 254 bits.
+
+    enabled is asserted boolean. When it is 0 the gadget is a no-op for ANY input values: A and R8 are
+    replaced by B8 and S by 0 (one selection per coordinate), so every intermediate step stays on the
+    curve and satisfiable, and only the final equation is gated by `enabled` (circomlib's
+    ForceEqualIfEnabled). When enabled = 1 the selections are the identity, so nothing is weakened.
+    """
+    enabled, msg, s = _coerce(enabled), _coerce(msg), _coerce(s)
+    with cs.gadget("eddsa_poseidon_verify"):
+        cs.assert_bool(enabled)
+        a = point_select_gadget(cs, enabled, public_key, BASE8)
+        r8 = point_select_gadget(cs, enabled, r8, BASE8)
+        s = cs.mul(enabled, s)
+        assert_on_curve(cs, a)
+        assert_on_curve(cs, r8)
+        # S < l: otherwise S and S + l would both verify (malleability).
+        s_bits = to_binary(cs, s, S_BITS)
+        assert_bits_at_most(cs, s_bits, SUBGROUP_ORDER - 1)
+        h = poseidon_gadget(cs, [r8[0], r8[1], a[0], a[1], msg])
+        h_bits = to_binary_strict(cs, h)
+        a8 = assert_not_low_order(cs, a)
+        right = point_add_gadget(cs, r8, scalar_mul_gadget(cs, a8, h_bits))
+        left = fixed_base_mul_gadget(cs, BASE8, s_bits)
+        cs.assert_product(enabled, left[0] - right[0], 0)
+        cs.assert_product(enabled, left[1] - right[1], 0)
