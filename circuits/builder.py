@@ -353,6 +353,11 @@ class R1CS:
             raise ValueError("constraint_gadget must have one entry per constraint")
         if 1 + self.n_public_outputs + self.n_public_inputs + self.n_private_inputs > self.n_wires:
             raise ValueError("more inputs and outputs than wires")
+        for name, matrix in (("A", self.a), ("B", self.b), ("C", self.c)):
+            if matrix.indptr[0] != 0 or matrix.indptr[-1] != matrix.nnz or matrix.coeffs.shape != (matrix.nnz, 4):
+                raise ValueError(f"matrix {name} is not consistent CSR with (nnz, 4) coefficient limbs")
+            if matrix.nnz and not 0 <= int(matrix.indices.min()) <= int(matrix.indices.max()) < self.n_wires:
+                raise ValueError(f"matrix {name} refers to a wire outside 0..{self.n_wires - 1}")
 
     @property
     def n_constraints(self) -> int:
