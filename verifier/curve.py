@@ -6,6 +6,7 @@ pass here. py_ecc is the slow reference; `mcl` is the fast path, and the tests h
 
 from __future__ import annotations
 
+import functools
 from typing import Protocol, Sequence
 
 from py_ecc import optimized_bn128 as _bn
@@ -173,8 +174,9 @@ class PyEccBackend:
 _BACKENDS: dict[str, PairingBackend] = {}
 
 
+@functools.cache
 def mcl_available() -> bool:
-    """Whether the fast backend can load (mclbn256 installed and its library loads here)."""
+    """Whether the fast backend can load (mclbn256 installed and its library loads here); asked once a process."""
     try:
         get_backend("mcl")
     except ImportError:
