@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import struct
-from typing import BinaryIO, Sequence, Union
+from typing import BinaryIO, Iterator, Sequence, Union
 
 import numpy as np
 
@@ -148,48 +148,64 @@ def _below_r(limbs: np.ndarray) -> np.ndarray:
 # .r1cs
 
 
-def r1cs_to_bytes(r1cs: R1CS) -> bytes:
-    """The iden3 `.r1cs` bytes of this constraint system (gadget annotations are not stored)."""
+def _r1cs_parts(r1cs: R1CS) -> Iterator[bytes]:
+    """The `.r1cs` file as a stream of byte strings (constraints in chunks, to bound memory)."""
     header = struct.pack("<I", FIELD_BYTES) + R.to_bytes(FIELD_BYTES, "little") + struct.pack(
         "<IIIIQI", r1cs.n_wires, r1cs.n_public_outputs, r1cs.n_public_inputs, r1cs.n_private_inputs,
         r1cs.n_labels, r1cs.n_constraints)
+    constraints_size = 12 * r1cs.n_constraints + _TERM * (r1cs.a.nnz + r1cs.b.nnz + r1cs.c.nnz)
     labels = np.ascontiguousarray(r1cs.wire_labels, dtype="<u8").tobytes()
-    return _container([(1, header), (2, _constraints_bytes(r1cs)), (3, labels)], R1CS_MAGIC, R1CS_VERSION)
+    yield R1CS_MAGIC + struct.pack("<II", R1CS_VERSION, 3)
+    yield struct.pack("<IQ", 1, len(header)) + header
+    yield struct.pack("<IQ", 2, constraints_size)
+    for r0 in range(0, r1cs.n_constraints, _ROWS_PER_CHUNK):
+        yield _constraints_bytes(r1cs, r0, min(r1cs.n_constraints, r0 + _ROWS_PER_CHUNK))
+    yield struct.pack("<IQ", 3, len(labels)) + labels
 
 
-def _constraints_bytes(r1cs: R1CS) -> bytes:
-    m = r1cs.n_constraints
+def r1cs_to_bytes(r1cs: R1CS) -> bytes:
+    """The iden3 `.r1cs` bytes of this constraint system (gadget annotations are not stored)."""
+    return b"".join(_r1cs_parts(r1cs))
+
+
+_ROWS_PER_CHUNK = 1 << 16
+
+
+def _constraints_bytes(r1cs: R1CS, r0: int, r1: int) -> bytes:
+    """Constraints r0 .. r1-1 in file order: constraint i's A, B, C (each: count, then its terms)."""
     matrices = (r1cs.a, r1cs.b, r1cs.c)
-    if m == 0:
-        return b""
-    # Segments in file order: constraint 0's A, B, C, then constraint 1's ...
-    counts = np.stack([np.diff(x.indptr) for x in matrices], axis=1).reshape(-1)      # (3m,)
+    counts = np.stack([np.diff(x.indptr[r0:r1 + 1]) for x in matrices], axis=1).reshape(-1)   # (3·rows,)
     seg_sizes = 4 + _TERM * counts
-    seg_starts = np.concatenate([[0], np.cumsum(seg_sizes)[:-1]])
+    seg_starts = np.concatenate([[0], np.cumsum(seg_sizes)[:-1]]).astype(np.int64)
     total = int(seg_sizes.sum())
     out = np.zeros(total, dtype=np.uint8)
     count_bytes = counts.astype("<u4").view(np.uint8).reshape(-1, 4)
-    is_count = np.zeros(total, dtype=bool)
+    is_term = np.ones(total, dtype=bool)
     for k in range(4):
         out[seg_starts + k] = count_bytes[:, k]
-        is_count[seg_starts + k] = True
-    # Terms, ordered by (constraint, matrix, position in row).
+        is_term[seg_starts + k] = False
     records, keys = [], []
     for which, x in enumerate(matrices):
-        rec = np.empty((x.nnz, _TERM), dtype=np.uint8)
-        rec[:, :4] = x.indices.astype("<u4").view(np.uint8).reshape(-1, 4)
-        rec[:, 4:] = np.ascontiguousarray(x.coeffs, dtype="<u8").view(np.uint8).reshape(-1, FIELD_BYTES)
+        s, e = int(x.indptr[r0]), int(x.indptr[r1])
+        rec = np.empty((e - s, _TERM), dtype=np.uint8)
+        rec[:, :4] = x.indices[s:e].astype("<u4").view(np.uint8).reshape(-1, 4)
+        rec[:, 4:] = np.ascontiguousarray(x.coeffs[s:e], dtype="<u8").view(np.uint8).reshape(-1, FIELD_BYTES)
         records.append(rec)
-        rows = np.repeat(np.arange(x.n_rows, dtype=np.int64), np.diff(x.indptr))
+        rows = np.repeat(np.arange(r1 - r0, dtype=np.int64), np.diff(x.indptr[r0:r1 + 1]))
         keys.append(rows * 3 + which)
-    all_records = np.concatenate(records)
-    order = np.argsort(np.concatenate(keys), kind="stable")
-    out[~is_count] = all_records[order].reshape(-1)
+    order = np.argsort(np.concatenate(keys), kind="stable")    # by (constraint, matrix), rows kept in order
+    out[is_term] = np.concatenate(records)[order].reshape(-1)
     return out.tobytes()
 
 
 def write_r1cs(target: PathOrFile, r1cs: R1CS) -> None:
-    _write_bytes(target, r1cs_to_bytes(r1cs))
+    if hasattr(target, "write"):
+        for part in _r1cs_parts(r1cs):
+            target.write(part)
+    else:
+        with open(target, "wb") as f:
+            for part in _r1cs_parts(r1cs):
+                f.write(part)
 
 
 def read_r1cs(source: PathOrFile | bytes) -> R1CS:

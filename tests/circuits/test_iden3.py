@@ -319,3 +319,14 @@ def test_circom_r1cs_survives_our_write_and_read(circom_build, tmp_path):
     write_r1cs(tmp_path / "again.r1cs", original)
     assert read_r1cs(tmp_path / "again.r1cs") == original
     assert _snarkjs_info(tmp_path / "again.r1cs") == _snarkjs_info(circom_build / "main.r1cs")
+
+
+def test_r1cs_written_in_several_chunks_is_identical(sample, monkeypatch):
+    import circuits.iden3 as iden3
+    whole = r1cs_to_bytes(sample[0].r1cs)
+    monkeypatch.setattr(iden3, "_ROWS_PER_CHUNK", 3)
+    chunked = r1cs_to_bytes(sample[0].r1cs)
+    assert chunked == whole
+    buffer = io.BytesIO()
+    write_r1cs(buffer, sample[0].r1cs)
+    assert buffer.getvalue() == whole and read_r1cs(chunked) == sample[0].r1cs
