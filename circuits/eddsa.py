@@ -27,7 +27,7 @@ from circuits.babyjub import (
     fixed_base_mul_gadget,
     point_add_gadget,
     point_select_gadget,
-    scalar_mul_gadget,
+    scalar_mul_prime_order_gadget,
 )
 from circuits.blake512 import blake512
 from circuits.builder import ConstraintSystem, LinearLike, _coerce
@@ -160,6 +160,11 @@ def verify_poseidon_gadget(cs: ConstraintSystem, enabled: LinearLike, msg: Linea
     replaced by B8 and S by 0 (one selection per coordinate), so every intermediate step stays on the
     curve and satisfiable, and only the final equation is gated by `enabled` (circomlib's
     ForceEqualIfEnabled). When enabled = 1 the selections are the identity, so nothing is weakened.
+
+    h·(8A) uses scalar_mul_prime_order_gadget (8A has order l once x(8A) ≠ 0 is asserted): sound for
+    every input; an honest witness fails only if h hits one of its exceptional scalars (such as h ≡ 0
+    or −1 mod l), which a Poseidon output does with negligible probability. 3,974 constraints
+    (circomlib's EdDSAPoseidonVerifier: 4,217).
     """
     enabled, msg, s = _coerce(enabled), _coerce(msg), _coerce(s)
     with cs.gadget("eddsa_poseidon_verify"):
@@ -175,7 +180,7 @@ def verify_poseidon_gadget(cs: ConstraintSystem, enabled: LinearLike, msg: Linea
         h = poseidon_gadget(cs, [r8[0], r8[1], a[0], a[1], msg])
         h_bits = to_binary_strict(cs, h)
         a8 = assert_not_low_order(cs, a)
-        right = point_add_gadget(cs, r8, scalar_mul_gadget(cs, a8, h_bits))
+        right = point_add_gadget(cs, r8, scalar_mul_prime_order_gadget(cs, a8, h_bits))   # 8A has order l
         left = fixed_base_mul_gadget(cs, BASE8, s_bits)
         cs.assert_product(enabled, left[0] - right[0], 0)
         cs.assert_product(enabled, left[1] - right[1], 0)

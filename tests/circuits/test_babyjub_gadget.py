@@ -26,6 +26,7 @@ from circuits.babyjub import (
     point_select_gadget,
     scalar_mul,
     scalar_mul_gadget,
+    scalar_mul_prime_order_gadget,
     x_sign_gadget,
     x_sign_native,
 )
@@ -265,3 +266,67 @@ def test_every_perturbed_wire_of_the_packing_violates_a_constraint(pack_circuit)
     compiled, _ = pack_circuit
     witness = compiled.solve({"p": list(random_point())})
     assert_every_internal_wire_is_bound(compiled, witness)
+
+
+@pytest.fixture(scope="module")
+def prime_order_circuit():
+    cs = ConstraintSystem()
+    p = cs.private_inputs("p", 2)
+    bits = cs.private_inputs("k", 254)
+    for b in bits:
+        cs.assert_bool(b)
+    before = cs.n_constraints
+    x, y = scalar_mul_prime_order_gadget(cs, p, bits)
+    cost = cs.n_constraints - before
+    cs.public_output("x", x)
+    cs.public_output("y", y)
+    return cs.compile(), cost
+
+
+def test_prime_order_scalar_mul_equals_native_at_about_eight_constraints_a_bit(prime_order_circuit):
+    compiled, cost = prime_order_circuit
+    assert cost <= 8 * 254 + 10
+    cases = [0, 1, 2, 3, 4, 5, (1 << 254) - 1, (1 << 253), SUBGROUP_ORDER - 2, SUBGROUP_ORDER + 1,
+             *(RNG.randrange(1 << 254) for _ in range(4))]
+    for k in cases:
+        p = subgroup_point()
+        witness = compiled.solve({"p": list(p), "k": bits_of(k, 254)})
+        assert tuple(compiled.output_values(witness).values()) == scalar_mul(p, k), k
+
+
+@pytest.mark.parametrize("n_bits", [2, 3, 4, 7, 251])
+def test_prime_order_scalar_mul_handles_any_scalar_width(n_bits):
+    cs = ConstraintSystem()
+    p = cs.private_inputs("p", 2)
+    bits = cs.private_inputs("k", n_bits)
+    x, y = scalar_mul_prime_order_gadget(cs, p, bits)
+    cs.public_output("x", x)
+    cs.public_output("y", y)
+    compiled = cs.compile()
+    for k in {0, 1, (1 << n_bits) - 1, RNG.randrange(1 << n_bits)}:
+        point = subgroup_point()
+        witness = compiled.solve({"p": list(point), "k": bits_of(k, n_bits)})
+        assert tuple(compiled.output_values(witness).values()) == scalar_mul(point, k)
+
+
+def test_prime_order_scalar_mul_exceptional_scalars_are_unsatisfiable_never_wrong(prime_order_circuit):
+    # k = l and l − 1 make the odd multiple (2k' + 1)·p the identity, which Montgomery form cannot hold:
+    # the honest witness fails (a completeness gap a hash output hits with negligible probability).
+    compiled, _ = prime_order_circuit
+    for k in (SUBGROUP_ORDER, SUBGROUP_ORDER - 1):
+        witness = compiled.solve({"p": list(BASE8), "k": bits_of(k, 254)}, check=False)
+        assert first_failure(compiled.r1cs, witness) is not None
+
+
+def test_every_perturbed_wire_of_a_prime_order_scalar_mul_violates_a_constraint(prime_order_circuit):
+    compiled, _ = prime_order_circuit
+    witness = compiled.solve({"p": list(subgroup_point()), "k": bits_of(RNG.randrange(1 << 254), 254)})
+    assert_every_internal_wire_is_bound(compiled, witness)
+
+
+def test_under_constraint_checker_finds_no_free_wire_in_the_scalar_multiplications():
+    point = list(subgroup_point())
+    k = bits_of(RNG.randrange(1 << 16), 16)
+    check_gadget(lambda cs, w: scalar_mul_prime_order_gadget(cs, w["p"], w["k"]), {"p": point, "k": k}).assert_sound()
+    check_gadget(lambda cs, w: scalar_mul_gadget(cs, w["p"], w["k"]), {"p": point, "k": k}).assert_sound()
+    check_gadget(lambda cs, w: fixed_base_mul_gadget(cs, BASE8, w["k"]), {"k": k}).assert_sound()

@@ -146,4 +146,5 @@ def test_under_constraint_checker_finds_no_free_wire_in_the_verifier():
     _, signature, public_key = signed(3, msg)
     report = check_gadget(lambda cs, w: verify_poseidon_gadget(cs, w["enabled"], w["msg"], w["A"], w["R8"], w["S"]),
                           assignment(1, msg, signature, public_key), replay=False)
+    assert report.n_wires_checked > 3000
     report.assert_sound()
