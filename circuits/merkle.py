@@ -1,11 +1,5 @@
 """Binary Poseidon(2) Merkle trees: the path layout (bit order), a sparse native tree, and the circuit gadgets
 that open a leaf and rewrite it with the SAME siblings and path bits. Not the account format (zkrollup owns it).
-
-Layout (the one definition executor, circuit and contract read): level 0 is the leaves, level D the root.
-Leaf index i has the path bits `path_bits(i, D)`, least significant first: bit k = (i >> k) & 1 says
-whether the node on the path at level k is the RIGHT child of its parent. `siblings[k]` is the other child
-at level k, so node(k + 1) = Poseidon(node, sibling) if bit k = 0, else Poseidon(sibling, node).
-An empty leaf is 0; an empty subtree of height k has root `zero_hashes(D)[k]`.
 """
 
 from __future__ import annotations
@@ -30,6 +24,12 @@ __all__ = [
     "verify_proof",
     "zero_hashes",
 ]
+
+# Layout (the one definition executor, circuit and contract read): level 0 is the leaves, level D the root.
+# Leaf index i has the path bits `path_bits(i, D)`, least significant first: bit k = (i >> k) & 1 says
+# whether the node on the path at level k is the RIGHT child of its parent. `siblings[k]` is the other child
+# at level k, so node(k + 1) = Poseidon(node, sibling) if bit k = 0, else Poseidon(sibling, node).
+# An empty leaf is 0; an empty subtree of height k has root `zero_hashes(D)[k]`.
 
 MAX_DEPTH = 32
 EMPTY_LEAF = 0
