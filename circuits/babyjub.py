@@ -6,7 +6,6 @@ points as pairs of linear combinations and use only complete formulas.
 
 from __future__ import annotations
 
-from functools import partial
 from typing import NamedTuple, Sequence
 
 from circuits.builder import ConstraintSystem, ConstraintSystemError, LinearCombination, LinearLike, _coerce
@@ -262,9 +261,9 @@ def _quotient(numerator: int, denominator: int) -> int:
 def _divide(cs: ConstraintSystem, numerator: LinearCombination, denominator: LinearCombination) -> LinearCombination:
     """q with q·denominator = numerator (1 constraint; q is determined when the denominator is not 0)."""
     if denominator.is_constant():
+        if denominator.constant_value == 0:
+            raise ConstraintSystemError("division by the constant 0 in a curve formula")
         return numerator * pow(denominator.constant_value, -1, FIELD_MODULUS)
-    if numerator.is_constant() and denominator.is_constant():
-        return cs.constant(_quotient(numerator.constant_value, denominator.constant_value))
     q, = cs.hint(_quotient, [numerator, denominator])
     cs.assert_product(q, denominator, numerator)
     return q

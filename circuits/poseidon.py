@@ -7,7 +7,9 @@ which follow the optimized permutation step by step: only S-boxes cost constrain
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import lru_cache, partial
+
+from circuits.builder import _coerce, linear_sum
 
 from circuits.poseidon_constants import (
     FIELD_MODULUS,
@@ -204,10 +206,6 @@ def _sbox_trace(skipped: tuple[int, ...], *state: int) -> list[int]:
 def poseidon_permutation_gadget(cs, state):
     """The Poseidon permutation of width len(state) (2..17) in a circuit: the same steps as
     poseidon_permutation (circomlib's optimized constants), returning t linear combinations."""
-    from functools import partial
-
-    from circuits.builder import _coerce, linear_sum
-
     state = [_coerce(x) for x in state]
     t = len(state)
     _check_width(t)
