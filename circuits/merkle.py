@@ -180,12 +180,12 @@ def _check_shapes(bits: Sequence, siblings: Sequence) -> None:
         raise ConstraintSystemError(f"tree depth must be 1..{MAX_DEPTH}, got {len(bits)}")
 
 
-def merkle_root(cs: ConstraintSystem, leaf: LinearLike, bits: Sequence[LinearLike],
+def merkle_root(cs: ConstraintSystem, leaf: LinearLike, path_bits: Sequence[LinearLike],
                 siblings: Sequence[LinearLike]) -> LinearCombination:
-    """The root that `leaf` opens to along `bits` (asserted boolean, bottom level first) and `siblings`.
-    Constrain it equal to a known root to verify a Merkle path."""
-    _check_shapes(bits, siblings)
-    bits = [_coerce(b) for b in bits]
+    """The root that `leaf` opens to along `path_bits` (asserted boolean, bottom level first, see
+    PATH_BIT_ORDER) and `siblings`. Constrain it equal to a known root to verify a Merkle path."""
+    _check_shapes(path_bits, siblings)
+    bits = [_coerce(b) for b in path_bits]
     with cs.gadget(f"merkle_root(depth={len(bits)})"):
         for bit in bits:
             cs.assert_bool(bit)
@@ -195,12 +195,13 @@ def merkle_root(cs: ConstraintSystem, leaf: LinearLike, bits: Sequence[LinearLik
         return node
 
 
-def merkle_update(cs: ConstraintSystem, old_leaf: LinearLike, new_leaf: LinearLike, bits: Sequence[LinearLike],
-                  siblings: Sequence[LinearLike]) -> tuple[LinearCombination, LinearCombination]:
+def merkle_update(cs: ConstraintSystem, old_leaf: LinearLike, new_leaf: LinearLike,
+                  path_bits: Sequence[LinearLike], siblings: Sequence[LinearLike]
+                  ) -> tuple[LinearCombination, LinearCombination]:
     """(old_root, new_root): old_leaf and new_leaf opened along the SAME path bits and siblings, so the
     update changes that one leaf and nothing else (the point gnark's example rollup missed, issue 308)."""
-    _check_shapes(bits, siblings)
-    bits = [_coerce(b) for b in bits]
+    _check_shapes(path_bits, siblings)
+    bits = [_coerce(b) for b in path_bits]
     siblings = [_coerce(s) for s in siblings]
     with cs.gadget(f"merkle_update(depth={len(bits)})"):
         old_root = merkle_root(cs, old_leaf, bits, siblings)
