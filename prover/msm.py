@@ -59,7 +59,7 @@ def _msm(points, scalars, like, point_shape, window):
     c = window or window_bits(n)
     nwin = -(-(SCALAR_BITS + 1) // c)
     digits = np.empty((nwin, n), np.int32 if c < 31 else np.int64)
-    signed_digits(scalars, c, digits)
+    signed_digits(scalars, points, c, digits, like)
     sums = np.empty((nwin, 3) + point_shape[1:], np.uint64)
     k.window_sums(points, digits, c, _batch_size(c), like, sums)
     k.combine_windows(sums, nwin, c, like, out)

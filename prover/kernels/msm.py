@@ -12,23 +12,29 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .curve import (_batch_inverse_section, affine_is_infinity, jac_add, jac_add_mixed, jac_double,
-                    jac_from_affine, jac_infinity, jac_to_affine, load_jac, store_jac)
-from .ir import fe_equal, fq_add, fq_double, fq_mul, fq_neg, fq_sqr, fq_sub, is_zero, load_fe, store_fe
+from .curve import (affine_is_infinity, jac_add, jac_add_mixed, jac_double, jac_from_affine, jac_infinity,
+                    jac_to_affine, load_jac, store_jac)
+from .field import fq_inv
+from .ir import fe_equal, fq_mul, fq_neg, fq_one_like, fq_sqr, fq_sub, load_fe, store_fe
 
 
 @njit(cache=True, parallel=True)
-def signed_digits(scalars, c, digits):
+def signed_digits(scalars, points, c, digits, like):
     """Split each 4-limb scalar into digits in [-2^(c-1), 2^(c-1)], one row per window.
 
     A digit above 2^(c-1) becomes digit - 2^c with a carry into the next window; the caller sizes
-    the windows so the last one cannot carry out (nwin * c >= 255 > bits of r).
+    the windows so the last one cannot carry out (nwin * c >= 255 > bits of r). A point at
+    infinity gets all-zero digits, so the windows never load it.
     """
     nwin, n = digits.shape
     mask = np.uint64((1 << c) - 1)
     half = 1 << (c - 1)
     full = 1 << c
     for i in prange(n):
+        if affine_is_infinity(load_fe(points, 2 * i, like), load_fe(points, 2 * i + 1, like)):
+            for w in range(nwin):
+                digits[w, i] = 0
+            continue
         carry = 0
         for w in range(nwin):
             bit = w * c
@@ -49,14 +55,36 @@ def signed_digits(scalars, c, digits):
 
 
 @njit(cache=True)
-def _flush(buckets, batch_bucket, batch_points, scratch, count, batch_size, busy, like):
-    """Apply the queued affine additions bucket[k] += point, with one inversion for all of them."""
-    _batch_inverse_section(scratch, batch_size, count, like)
+def _load_signed(points, entry, like):
+    """Point number `entry` (or its negation, encoded as ~index) as affine (x, y)."""
+    index = entry if entry >= 0 else ~entry
+    x = load_fe(points, 2 * index, like)
+    y = load_fe(points, 2 * index + 1, like)
+    if entry < 0:
+        y = fq_neg(y)
+    return x, y
+
+
+@njit(cache=True)
+def _flush(points, buckets, batch_bucket, batch_point, scratch, count, batch_size, busy, like):
+    """Apply the queued additions bucket[k] += P with one inversion for all of them.
+
+    scratch holds the denominators x2 - x1 at [0, B) and their prefix products at [B, 2B); the
+    backward pass of Montgomery's trick yields each 1/(x2 - x1) just when its addition needs it.
+    """
+    acc = fq_one_like(like)
     for j in range(count):
+        store_fe(scratch, batch_size + j, acc)
+        acc = fq_mul(acc, load_fe(scratch, j, like))
+    inv = fq_inv(acc)
+    for j in range(count - 1, -1, -1):
+        den = load_fe(scratch, j, like)
+        den_inv = fq_mul(inv, load_fe(scratch, batch_size + j, like))
+        inv = fq_mul(inv, den)
         k = batch_bucket[j]
         x1, y1 = load_fe(buckets, 2 * k, like), load_fe(buckets, 2 * k + 1, like)
-        x2 = load_fe(batch_points, 2 * j, like)
-        lam = fq_mul(load_fe(scratch, j, like), load_fe(scratch, batch_size + j, like))
+        x2, y2 = _load_signed(points, batch_point[j], like)
+        lam = fq_mul(fq_sub(y2, y1), den_inv)
         x3 = fq_sub(fq_sub(fq_sqr(lam), x1), x2)
         y3 = fq_sub(fq_mul(lam, fq_sub(x1, x3)), y1)
         store_fe(buckets, 2 * k, x3)
@@ -74,61 +102,50 @@ def window_sum(points, digits_row, nbuckets, batch_size, like):
     overflow = np.zeros(nbuckets * 3 * width, np.uint64)
     has_overflow = np.zeros(nbuckets, np.bool_)
     batch_bucket = np.empty(batch_size, np.int64)
-    batch_points = np.empty(batch_size * 2 * width, np.uint64)
-    # scratch: numerators [0, B), denominators [B, 2B), prefix products after them.
-    scratch = np.empty(batch_size * 3 * width, np.uint64)
+    batch_point = np.empty(batch_size, np.int64)  # index, or ~index to subtract the point
+    scratch = np.empty(batch_size * 2 * width, np.uint64)
     count = 0
     for i in range(digits_row.size):
         d = digits_row[i]
         if d == 0:
             continue
-        x2 = load_fe(points, 2 * i, like)
-        y2 = load_fe(points, 2 * i + 1, like)
-        if affine_is_infinity(x2, y2):
-            continue
-        if d < 0:
-            k = -d - 1
-            y2 = fq_neg(y2)
-        else:
-            k = d - 1
+        entry = i if d > 0 else ~i
+        k = (d if d > 0 else -d) - 1
         if not filled[k]:
+            x2, y2 = _load_signed(points, entry, like)
             store_fe(buckets, 2 * k, x2)
             store_fe(buckets, 2 * k + 1, y2)
             filled[k] = True
             continue
-        if busy[k]:
-            if has_overflow[k]:
-                acc = jac_add_mixed(load_jac(overflow, k, like), x2, y2)
-            else:
-                acc = jac_from_affine(x2, y2)
-                has_overflow[k] = True
-            store_jac(overflow, k, acc)
-            continue
-        x1 = load_fe(buckets, 2 * k, like)
-        y1 = load_fe(buckets, 2 * k + 1, like)
-        if fe_equal(x1, x2):
-            if fe_equal(y1, y2) and not is_zero(y1):  # doubling: lambda = 3 x^2 / 2 y
-                xx = fq_sqr(x1)
-                num = fq_add(fq_double(xx), xx)
-                den = fq_double(y1)
-            else:  # P + (-P): the bucket empties
+        if not busy[k]:
+            x1 = load_fe(buckets, 2 * k, like)
+            x2 = load_fe(points, 2 * i, like)
+            if not fe_equal(x1, x2):
+                busy[k] = True
+                batch_bucket[count] = k
+                batch_point[count] = entry
+                store_fe(scratch, count, fq_sub(x2, x1))
+                count += 1
+                if count == batch_size:
+                    _flush(points, buckets, batch_bucket, batch_point, scratch, count, batch_size, busy, like)
+                    count = 0
+                continue
+            y1 = load_fe(buckets, 2 * k + 1, like)
+            _, y2 = _load_signed(points, entry, like)
+            if not fe_equal(y1, y2):  # P + (-P): the bucket empties
                 filled[k] = False
                 continue
+            # P + P (rare): the doubling goes through the Jacobian overflow below
+        # bucket k has an addition queued, or needs a doubling: accumulate in Jacobian instead
+        x2, y2 = _load_signed(points, entry, like)
+        if has_overflow[k]:
+            acc = jac_add_mixed(load_jac(overflow, k, like), x2, y2)
         else:
-            num = fq_sub(y2, y1)
-            den = fq_sub(x2, x1)
-        busy[k] = True
-        batch_bucket[count] = k
-        store_fe(batch_points, 2 * count, x2)
-        store_fe(batch_points, 2 * count + 1, y2)
-        store_fe(scratch, count, num)
-        store_fe(scratch, batch_size + count, den)
-        count += 1
-        if count == batch_size:
-            _flush(buckets, batch_bucket, batch_points, scratch, count, batch_size, busy, like)
-            count = 0
+            acc = jac_from_affine(x2, y2)
+            has_overflow[k] = True
+        store_jac(overflow, k, acc)
     if count:
-        _flush(buckets, batch_bucket, batch_points, scratch, count, batch_size, busy, like)
+        _flush(points, buckets, batch_bucket, batch_point, scratch, count, batch_size, busy, like)
 
     # sum_k (k + 1) * bucket_k as a running sum from the top bucket down.
     running = jac_infinity(like)
