@@ -152,7 +152,8 @@ def check_gadget(build: GadgetBuilder, inputs: Mapping[str, int | Sequence[int]]
     honest_outputs = [lc.evaluate(internal) for _, lc in outputs]
     position = {internal_wire: i for i, internal_wire in enumerate(compiled.order)}
     rows_of = _constraint_rows_by_wire(compiled)
-    defined = [w for outs in step_outputs(compiled) for w in outs]
+    # Scratch slots of the solver are not wires: only real wires can be tampered with.
+    defined = [w for outs in step_outputs(compiled) for w in outs if w in position]
     promoted_outputs = {w for _, w in compiled.outputs}
     defined.extend(sorted(promoted_outputs - set(defined)))
     rng = random.Random(seed)

@@ -418,3 +418,34 @@ def test_solving_a_large_circuit_takes_well_under_a_second_per_hundred_thousand_
     compiled.solve({"x": 3}, check=False)
     elapsed = time.perf_counter() - start
     assert elapsed < 2.0, f"solving {compiled.r1cs.n_constraints} constraints took {elapsed:.2f} s"
+
+
+def test_solve_checks_only_assertion_rows_and_they_are_exactly_the_non_defining_ones():
+    cs = ConstraintSystem()
+    a, b = cs.private_input("a"), cs.private_input("b")
+    p = cs.mul(a + 1, b)             # row 0: defines p
+    cs.assert_bool(a)                # row 1: assertion
+    w = cs.to_wire(p + a)            # row 2: defines w
+    cs.assert_equal(w, 7)            # row 3: assertion
+    cs.public_output("out", b + 1)   # row 4: defines the output wire
+    compiled = cs.compile()
+    assert compiled.assertion_rows.tolist() == [1, 3]
+    z = compiled.solve({"a": 1, "b": 3})
+    assert is_satisfied(compiled.r1cs, z)
+    with pytest.raises(UnsatisfiedConstraint) as info:
+        compiled.solve({"a": 0, "b": 3})
+    assert info.value.index == 3
+
+
+def test_first_failure_over_selected_rows_reports_the_original_index():
+    cs = ConstraintSystem()
+    xs = cs.private_inputs("x", 4)
+    for i, x in enumerate(xs):
+        with cs.gadget(f"row{i}"):
+            cs.assert_equal(x, i)
+    compiled = cs.compile()
+    z = compiled.solve({"x": [0, 1, 2, 3]})
+    bad = _tampered(_tampered(z, 2, 9), 4, 9)            # breaks rows 1 and 3
+    assert first_failure(compiled.r1cs, bad).index == 1
+    assert first_failure(compiled.r1cs, bad, np.array([0, 2, 3])) == ConstraintFailure(3, "row3", 6, 1, 0)
+    assert first_failure(compiled.r1cs, bad, np.array([0, 2])) is None
