@@ -43,27 +43,12 @@ def _standard(mont: np.ndarray) -> np.ndarray:
 
 def _fixed_base_table(generator_array: np.ndarray, like, window: int):
     """table[w * 2^window + d] = d * 2^(w * window) * G, affine, for every window w."""
-    from . import curve
-
     nwin = -(-_SCALAR_BITS // window)
-    size = 1 << window
-    jac_ops = (curve.g1_from_affine, curve.g1_add_mixed, curve.g1_to_affine) if like is FQ_LIKE else \
-        (curve.g2_from_affine, curve.g2_add_mixed, curve.g2_to_affine)
-    from_affine, add_mixed, to_affine = jac_ops
-    rows = []
-    base = generator_array
-    for _ in range(nwin):
-        # multiples 0..size-1 of base, by repeated mixed addition (0 is the point at infinity)
-        multiples = [np.zeros_like(base)]
-        acc = from_affine(base)
-        multiples.append(base)
-        for _ in range(size - 2):
-            acc = add_mixed(acc, base)
-            multiples.append(to_affine(acc))
-        rows.append(np.concatenate(multiples))
-        # next base = 2^window * base = (size - 1) * base + base
-        base = to_affine(add_mixed(acc, base))
-    return np.ascontiguousarray(np.concatenate(rows)), nwin
+    entries = nwin << window
+    table = np.zeros((entries,) + generator_array.shape[1:], np.uint64)
+    scratch = np.empty(5 * entries * len(like), np.uint64)
+    qap.fixed_base_table(np.ascontiguousarray(generator_array), window, nwin, table, scratch, like)
+    return table, nwin
 
 
 class _FixedBase:

@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .curve import _batch_inverse_section, jac_add_mixed, jac_infinity, jac_to_affine, load_jac, store_jac
+from .curve import (_batch_inverse_section, jac_add, jac_add_mixed, jac_from_affine, jac_infinity, jac_to_affine,
+                    load_jac, store_jac)
 from .ir import fe_zero_like, fq_mul, fq_sqr, fr_add, fr_mul, fr_one_like, is_zero, load_fe, store_fe
 
 _FR = (np.uint64(0),) * 4
@@ -130,3 +131,20 @@ def jac_to_affine_one(jac_flat, like, out):
     x, y = jac_to_affine(load_jac(jac_flat, 0, like))
     store_fe(out, 0, x)
     store_fe(out, 1, y)
+
+
+@njit(cache=True)
+def fixed_base_table(generator, window, nwin, table, scratch, like):
+    """table[w * 2^window + d] = d * 2^(w * window) * G as affine points (d = 0 gives (0, 0)).
+
+    `scratch` holds 5 elements per table entry (Jacobian points, then room for the inversion).
+    """
+    size = 1 << window
+    base = jac_from_affine(load_fe(generator, 0, like), load_fe(generator, 1, like))
+    for w in range(nwin):
+        acc = jac_infinity(like)
+        for d in range(size):
+            store_jac(scratch, w * size + d, acc)
+            acc = jac_add(acc, base)
+        base = acc  # size * base = 2^window * base: the next window's unit
+    _normalise_range(scratch, table, 0, nwin * size, 3 * nwin * size, like)
