@@ -2,7 +2,8 @@
 perturbations that still satisfy all constraints (a free wire), above all those that change an output.
 
 It finds missing constraints by search, not proof: each perturbation changes one wire, either alone
-("single") or followed by an honest recomputation of everything after it ("replayed").
+("single") or followed by an honest recomputation of everything after it ("replayed"). Also the
+one-gadget harness gadget tests share: `run_gadget` (outputs, every row checked) and `is_rejected`.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from .builder import (R, CompiledCircuit, ConstraintSystem, HintFailed, LinearCombination, _coerce,
-                      first_failure, step_outputs)
+from .builder import (R, CompiledCircuit, ConstraintSystem, HintFailed, LinearCombination, UnsatisfiedConstraint,
+                      _coerce, first_failure, step_outputs)
 
 GadgetBuilder = Callable[[ConstraintSystem, dict], object]
 
@@ -100,6 +101,27 @@ def build_gadget(build: GadgetBuilder, inputs: Mapping[str, int | Sequence[int]]
     outputs = _flatten_outputs(build(cs, wires))
     outputs = [(name or "out", lc) for name, lc in outputs]
     return cs.compile(), outputs
+
+
+def run_gadget(build: GadgetBuilder, inputs: Mapping[str, int | Sequence[int]]):
+    """Output values of `build` on these inputs, after checking EVERY constraint (UnsatisfiedConstraint
+    otherwise): one output -> an int, several -> a list in the order returned."""
+    compiled, outputs = build_gadget(build, inputs)
+    internal = compiled.solve_internal(inputs)
+    failure = first_failure(compiled.r1cs, compiled.to_layout(internal))
+    if failure is not None:
+        raise UnsatisfiedConstraint(failure)
+    values = [lc.evaluate(internal) for _, lc in outputs]
+    return values[0] if len(values) == 1 and outputs[0][0] == "out" else values
+
+
+def is_rejected(build: GadgetBuilder, inputs: Mapping[str, int | Sequence[int]]) -> bool:
+    """True if no witness the solver finds for these inputs satisfies the gadget."""
+    try:
+        run_gadget(build, inputs)
+    except UnsatisfiedConstraint:
+        return True
+    return False
 
 
 def _perturbed_values(value: int, rng: random.Random) -> list[tuple[str, int]]:

@@ -10,26 +10,13 @@ from hypothesis import given, settings, strategies as st
 
 from circuits import gadgets as g
 from circuits.builder import R, ConstraintSystem, ConstraintSystemError, UnsatisfiedConstraint, is_satisfied
-from circuits.check import UnderConstrained, build_gadget, check_gadget
+from circuits.check import UnderConstrained, check_gadget, is_rejected, run_gadget
 
 RNG = random.Random(20240601)
 
 
-def evaluate(build, inputs):
-    """Output values of a one-gadget circuit (raises UnsatisfiedConstraint if the inputs are rejected)."""
-    compiled, outputs = build_gadget(build, inputs)
-    internal = compiled.solve_internal(inputs)
-    is_satisfied(compiled.r1cs, compiled.to_layout(internal))
-    values = [lc.evaluate(internal) for _, lc in outputs]
-    return values[0] if len(values) == 1 and outputs[0][0] == "out" else values
-
-
-def rejected(build, inputs) -> bool:
-    try:
-        evaluate(build, inputs)
-    except UnsatisfiedConstraint:
-        return True
-    return False
+evaluate = run_gadget
+rejected = is_rejected
 
 
 def tampered_is_rejected(build, inputs, pick_overrides) -> UnsatisfiedConstraint:
