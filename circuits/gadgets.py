@@ -59,7 +59,8 @@ def _decompose(cs: ConstraintSystem, x: LinearCombination, n: int) -> list[Linea
 def to_binary(cs: ConstraintSystem, x: LinearLike, n: int) -> list[LinearCombination]:
     """Little-endian bits of x, constrained boolean and recomposing to x: x < 2**n or unsatisfiable.
 
-    n <= 253 so the decomposition is unique. Costs n constraints (0 for a constant).
+    n <= 253 so the decomposition is unique. Costs n constraints (0 for a constant). Bits 1.. are wires;
+    bit 0 is the linear combination x − Σ_{i≥1} 2^i b_i (see _decompose).
     """
     _check_width(n, MAX_BITS, "to_binary")
     x = _coerce(x)
@@ -149,6 +150,41 @@ def assert_bits_at_most(cs: ConstraintSystem, bits: Sequence[LinearLike], bound:
 def assert_bits_at_most_native(bits: Sequence[int], bound: int) -> None:
     if from_binary_native(bits) > bound:
         raise ValueError("bits exceed the bound")
+
+
+def bits_greater_than_constant(cs: ConstraintSystem, bits: Sequence[LinearLike], bound: int) -> LinearCombination:
+    """1 if the integer Σ 2^i bits[i] > bound else 0, for boolean bits (asserted) and a constant bound
+    (what circomlib's CompConstant computes, e.g. the sign of a packed Baby Jubjub point).
+
+    From the top bit, p = 1 while the bits equal the bound's: p ← p·b where the bound has a 1 and
+    p ← p·(1 − b) where it has a 0; at a 0 of the bound, p·b = p_before − p_after is the event "first
+    difference, and it is larger", so the result is the sum of those drops: one product per bit.
+    """
+    n = len(bits)
+    if bound < 0:
+        raise ConstraintSystemError("bound must be non-negative")
+    bits = [_coerce(b) for b in bits]
+    with cs.gadget("bits_greater_than_constant"):
+        for bit in bits:
+            cs.assert_bool(bit)
+        if bound >= (1 << n) - 1:
+            return LinearCombination._constant(0)
+        equal_so_far: LinearCombination = LinearCombination._constant(1)
+        greater: list[LinearCombination] = []
+        for i in range(n - 1, -1, -1):
+            if (bound >> i) & 1:
+                equal_so_far = cs.mul(equal_so_far, bits[i])
+            else:
+                after = cs.mul(equal_so_far, 1 - bits[i])
+                greater.append(equal_so_far - after)
+                equal_so_far = after
+        out = linear_sum(greater)
+    cs.mark_range_checked(out, 1)
+    return out
+
+
+def bits_greater_than_constant_native(bits: Sequence[int], bound: int) -> int:
+    return int(from_binary_native(bits) > bound)
 
 
 def to_binary_strict(cs: ConstraintSystem, x: LinearLike) -> list[LinearCombination]:

@@ -58,6 +58,15 @@ def _bits_at_most_r_minus_1():
     return cs.n_constraints - before
 
 
+def _bits_greater_than_half():
+    cs, bits = _fresh(254)
+    for b in bits:
+        cs.assert_bool(b)
+    before = cs.n_constraints
+    g.bits_greater_than_constant(cs, bits, (R - 1) // 2)
+    return cs.n_constraints - before
+
+
 def _comparator(fn, n, checked):
     if checked:
         cs, (a, b), before = _checked(2, n)
@@ -122,6 +131,7 @@ CATALOG = {
     "from_binary(64)": lambda: _from_binary(64),
     "range_check(64)": lambda: _to_binary(64),
     "assert_bits_at_most(254 bits, r - 1), bits known boolean": _bits_at_most_r_minus_1,
+    "bits_greater_than_constant(254 bits, (r - 1) / 2), bits known boolean": _bits_greater_than_half,
     "less_than(64), inputs already range-checked": lambda: _comparator(g.less_than, 64, True),
     "less_than(64), inputs range-checked here": lambda: _comparator(g.less_than, 64, False),
     "less_than(252), inputs already range-checked": lambda: _comparator(g.less_than, 252, True),

@@ -410,3 +410,30 @@ def test_a_compiled_circuit_pickles_and_still_solves():
     restored = pickle.loads(pickle.dumps(_COMPARISON))
     assert restored.r1cs == _COMPARISON.r1cs
     assert restored.solve({"a": 3, "b": 9})[1:4] == [1, 1, 0]
+
+
+def test_bits_greater_than_constant_matches_integer_comparison_exhaustively():
+    n = 5
+    for bound in range(1 << n):
+        cs = ConstraintSystem()
+        bits = cs.private_inputs("b", n)
+        cs.public_output("gt", g.bits_greater_than_constant(cs, bits, bound))
+        compiled = cs.compile()
+        for value in range(1 << n):
+            witness_bits = g.to_binary_native(value, n)
+            z = compiled.solve({"b": witness_bits})
+            assert z[1] == g.bits_greater_than_constant_native(witness_bits, bound) == int(value > bound)
+        with pytest.raises(UnsatisfiedConstraint):
+            compiled.solve({"b": [2, 0, 0, 0, 0]})
+
+
+def test_sign_of_a_field_element_by_strict_bits_and_constant_comparison():
+    half = (R - 1) // 2
+
+    def sign(cs, w):
+        return g.bits_greater_than_constant(cs, g.to_binary_strict(cs, w["x"]), half)
+
+    for x in (0, 1, half, half + 1, R - 1):
+        assert evaluate(sign, {"x": x}) == int(x > half)
+    check_gadget(sign, {"x": half + 1}).assert_sound()
+    check_gadget(sign, {"x": 3}).assert_sound()
