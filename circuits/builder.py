@@ -22,7 +22,7 @@ from __future__ import annotations
 import operator
 from array import array
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Callable, Iterable, Iterator, Mapping, Sequence, Union
 
