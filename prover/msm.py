@@ -21,6 +21,7 @@ from .kernels.msm import signed_digits
 
 SCALAR_BITS = 254
 MAX_WINDOW = 20
+ONES_CHUNKS = 16  # scalars equal to 1 are summed directly, in this many parallel chunks
 
 
 def window_bits(n: int, threads: int | None = None) -> int:
@@ -59,10 +60,15 @@ def _msm(points, scalars, like, point_shape, window):
     c = window or window_bits(n)
     nwin = -(-(SCALAR_BITS + 1) // c)
     digits = np.empty((nwin, n), np.int32 if c < 31 else np.int64)
-    signed_digits(scalars, points, c, digits, like)
+    ones = np.empty(n, np.bool_)
+    signed_digits(scalars, points, c, digits, ones, like)
     sums = np.empty((nwin, 3) + point_shape[1:], np.uint64)
     k.window_sums(points, digits, c, _batch_size(c), like, sums)
-    k.combine_windows(sums, nwin, c, like, out)
+    chunks = ONES_CHUNKS if ones.any() else 0
+    partial = np.empty((max(chunks, 1), 3) + point_shape[1:], np.uint64)
+    if chunks:
+        k.sum_flagged(points, ones, chunks, partial, like)
+    k.combine_windows(sums, nwin, c, partial, chunks, like, out)
     return out
 
 

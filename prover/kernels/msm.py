@@ -19,19 +19,22 @@ from .ir import fe_equal, fq_mul, fq_neg, fq_one_like, fq_sqr, fq_sub, load_fe, 
 
 
 @njit(cache=True, parallel=True)
-def signed_digits(scalars, points, c, digits, like):
+def signed_digits(scalars, points, c, digits, ones, like):
     """Split each 4-limb scalar into digits in [-2^(c-1), 2^(c-1)], one row per window.
 
     A digit above 2^(c-1) becomes digit - 2^c with a carry into the next window; the caller sizes
     the windows so the last one cannot carry out (nwin * c >= 255 > bits of r). A point at
-    infinity gets all-zero digits, so the windows never load it.
+    infinity gets all-zero digits, so the windows never load it. A scalar equal to 1 (rollup
+    witnesses are mostly bits) also gets zero digits and is flagged in `ones` for a direct sum.
     """
     nwin, n = digits.shape
     mask = np.uint64((1 << c) - 1)
     half = 1 << (c - 1)
     full = 1 << c
     for i in prange(n):
-        if affine_is_infinity(load_fe(points, 2 * i, like), load_fe(points, 2 * i + 1, like)):
+        is_one = (scalars[i, 0] == 1 and scalars[i, 1] == 0 and scalars[i, 2] == 0 and scalars[i, 3] == 0)
+        ones[i] = is_one
+        if is_one or affine_is_infinity(load_fe(points, 2 * i, like), load_fe(points, 2 * i + 1, like)):
             for w in range(nwin):
                 digits[w, i] = 0
             continue
@@ -169,14 +172,30 @@ def window_sums(points, digits, c, batch_size, like, sums):
         store_jac(sums, w, window_sum(points, digits[w], nbuckets, batch_size, like))
 
 
+@njit(cache=True, parallel=True)
+def sum_flagged(points, flags, chunks, partial, like):
+    """partial[j] = the sum of the flagged points in chunk j (Jacobian), chunks spread over threads."""
+    n = flags.size
+    per = (n + chunks - 1) // chunks
+    for j in prange(chunks):
+        acc = jac_infinity(like)
+        for i in range(j * per, min(n, (j + 1) * per)):
+            if flags[i]:
+                acc = jac_add_mixed(acc, load_fe(points, 2 * i, like), load_fe(points, 2 * i + 1, like))
+        store_jac(partial, j, acc)
+
+
 @njit(cache=True)
-def combine_windows(sums, nwin, c, like, out):
-    """Horner over the windows: result = sum_w 2^(w c) S_w; writes the affine result to out."""
+def combine_windows(sums, nwin, c, extra, n_extra, like, out):
+    """Horner over the windows: result = sum_w 2^(w c) S_w, plus the n_extra Jacobian points in
+    `extra` (the directly summed ones); writes the affine result to out."""
     result = load_jac(sums, nwin - 1, like)
     for w in range(nwin - 2, -1, -1):
         for _ in range(c):
             result = jac_double(result)
         result = jac_add(result, load_jac(sums, w, like))
+    for j in range(n_extra):
+        result = jac_add(result, load_jac(extra, j, like))
     x, y = jac_to_affine(result)
     store_fe(out, 0, x)
     store_fe(out, 1, y)

@@ -42,7 +42,7 @@ def test_msm_of_random_inputs_equals_py_ecc(msm, group, rng):
 @pytest.mark.parametrize("group", ["g1", "g2"])
 @pytest.mark.parametrize("case", [
     "empty", "single", "zero_scalars", "max_scalar", "repeated_points",
-    "point_and_its_negation", "point_at_infinity", "all_scalars_equal",
+    "point_and_its_negation", "point_at_infinity", "all_scalars_equal", "bits",
 ])
 def test_msm_edge_cases(msm, group, case, rng):
     k = rng.randrange(1, R)
@@ -56,6 +56,7 @@ def test_msm_edge_cases(msm, group, case, rng):
         "point_and_its_negation": ([k, R - k, k + 5], [s, s, 7]),
         "point_at_infinity": ([0, k, 0], [s, s, R - 1]),
         "all_scalars_equal": ([rng.randrange(1, R) for _ in range(6)], [s] * 6),
+        "bits": ([rng.randrange(1, R) for _ in range(40)], [rng.randrange(2) for _ in range(39)] + [1]),
     }[case]
     assert _run(msm, group, ks, ss) == _expected(group, ks, ss)
 
@@ -98,6 +99,14 @@ def test_g2_windows_with_bucket_conflicts(window, rng):
     ks = [rng.randrange(1, 50) for _ in range(120)]
     ss = [rng.randrange(1, 30) for _ in range(120)]
     assert _run(prover.msm, "g2", ks, ss, window=window) == _expected("g2", ks, ss)
+
+
+def test_witness_made_of_bits_and_a_few_big_values(rng):
+    # The shape of rollup witnesses: mostly 0 and 1, which take the direct-sum path, plus others.
+    ks = [rng.randrange(1, R) for _ in range(500)]
+    ss = [rng.choice([0, 1, 1, 1, rng.randrange(R)]) for _ in range(500)]
+    assert _run(prover.msm, "g1", ks, ss) == _expected("g1", ks, ss)
+    assert _run(prover.msm, "g2", ks[:60], ss[:60]) == _expected("g2", ks[:60], ss[:60])
 
 
 def test_many_repeated_points_with_one_scalar_stay_correct():

@@ -13,10 +13,10 @@ SCRIPT = textwrap.dedent("""
 
     a = convert.fq_from_ints([3, 5])
     field.fq_mul(a, a)
-    msm.msm_g1(convert.g1_from_ints([(1, 2)]), convert.scalars_from_ints([7]), window=4)
+    msm.msm_g1(convert.g1_from_ints([(1, 2)] * 2), convert.scalars_from_ints([7, 1]), window=4)
     stats = {}
     for name, fn in [("fq_binary_arrays", kf.fq_binary_arrays), ("signed_digits", km.signed_digits),
-                     ("window_sums", km.window_sums), ("combine_windows", km.combine_windows)]:
+                     ("window_sums", km.window_sums), ("combine_windows", km.combine_windows), ("sum_flagged", km.sum_flagged)]:
         stats[name] = [sum(fn.stats.cache_hits.values()), sum(fn.stats.cache_misses.values())]
     print(json.dumps(stats))
 """)
