@@ -123,8 +123,93 @@ def _div():
     return cs.n_constraints
 
 
+def _poseidon(n_inputs):
+    from circuits.poseidon import poseidon_gadget
+
+    cs, xs = _fresh(n_inputs)
+    poseidon_gadget(cs, xs)
+    return cs.n_constraints
+
+
+def _merkle(update: bool, depth: int = 20):
+    from circuits.merkle import merkle_root, merkle_update
+
+    cs, xs = _fresh(2 + 2 * depth)
+    bits, siblings = xs[2:2 + depth], xs[2 + depth:]
+    if update:
+        merkle_update(cs, xs[0], xs[1], bits, siblings)
+    else:
+        merkle_root(cs, xs[0], bits, siblings)
+    return cs.n_constraints
+
+
+def _babyjub(which):
+    from circuits import babyjub as bj
+
+    cs, xs = _fresh(4)
+    p, q = (xs[0], xs[1]), (xs[2], xs[3])
+    before = 0
+    if which == "add":
+        bj.point_add_gadget(cs, p, q)
+    elif which == "not_low_order":
+        bj.assert_not_low_order(cs, p)
+    elif which == "on_curve":
+        bj.assert_on_curve(cs, p)
+    elif which == "pack":
+        bj.pack_point_gadget(cs, p)
+    else:
+        bits = cs.private_inputs("k", 251 if which == "fixed_base" else 254)
+        for b in bits:
+            cs.assert_bool(b)
+        before = cs.n_constraints
+        if which == "fixed_base":
+            bj.fixed_base_mul_gadget(cs, bj.BASE8, bits)
+        elif which == "prime_order":
+            bj.scalar_mul_prime_order_gadget(cs, p, bits)
+        else:
+            bj.scalar_mul_gadget(cs, p, bits)
+    return cs.n_constraints - before
+
+
+def _eddsa():
+    from circuits.eddsa import verify_poseidon_gadget
+
+    cs, xs = _fresh(7)
+    verify_poseidon_gadget(cs, xs[0], xs[1], (xs[2], xs[3]), (xs[4], xs[5]), xs[6])
+    return cs.n_constraints
+
+
+def _sha256_bytes(n_bytes, bits_known_boolean):
+    from circuits.sha256 import sha256_bits, sha256_bytes
+
+    if bits_known_boolean:
+        cs, bits = _fresh(8 * n_bytes)
+        for b in bits:
+            cs.assert_bool(b)
+        before = cs.n_constraints
+        sha256_bits(cs, bits)
+        return cs.n_constraints - before
+    cs, data = _fresh(n_bytes)
+    sha256_bytes(cs, data)
+    return cs.n_constraints
+
+
 #: name -> function returning the constraint count of that gadget at fixed parameters.
 CATALOG = {
+    **{f"poseidon({n} inputs)": (lambda n=n: _poseidon(n)) for n in range(1, 17)},
+    "merkle_root(depth 20)": lambda: _merkle(False),
+    "merkle_update(depth 20), one path for both roots": lambda: _merkle(True),
+    "babyjub point_add": lambda: _babyjub("add"),
+    "babyjub assert_on_curve": lambda: _babyjub("on_curve"),
+    "babyjub assert_not_low_order": lambda: _babyjub("not_low_order"),
+    "babyjub pack_point (strict y, exact sign of x)": lambda: _babyjub("pack"),
+    "babyjub scalar_mul(254 bits), any point on the curve": lambda: _babyjub("variable"),
+    "babyjub scalar_mul_prime_order(254 bits)": lambda: _babyjub("prime_order"),
+    "babyjub fixed_base_mul(B8, 251 bits)": lambda: _babyjub("fixed_base"),
+    "eddsa_poseidon verifier (with enabled)": _eddsa,
+    "sha256(24 bytes), input bits known boolean": lambda: _sha256_bytes(24, True),
+    "sha256(55 bytes, one block), input bits known boolean": lambda: _sha256_bytes(55, True),
+    "sha256(64 bytes, two blocks), byte inputs range-checked here": lambda: _sha256_bytes(64, False),
     "to_binary(64)": lambda: _to_binary(64),
     "to_binary(253)": lambda: _to_binary(253),
     "to_binary_strict (254 bits, < r)": _strict,
