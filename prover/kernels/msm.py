@@ -80,13 +80,41 @@ def _flush(points, buckets, batch_bucket, batch_point, scratch, count, batch_siz
         store_fe(scratch, batch_size + j, acc)
         acc = fq_mul(acc, load_fe(scratch, j, like))
     inv = fq_inv(acc)
-    for j in range(count - 1, -1, -1):
-        den = load_fe(scratch, j, like)
-        den_inv = fq_mul(inv, load_fe(scratch, batch_size + j, like))
-        inv = fq_mul(inv, den)
-        k = batch_bucket[j]
+    j = count - 1
+    # Two additions per iteration: each is a chain of dependent products (lambda, lambda^2, x3, y3)
+    # too long for the CPU to overlap with the next on its own; side by side, they interleave.
+    # Within one batch every bucket appears once, so the pair never touches the same bucket.
+    while j >= 1:
+        den_a = load_fe(scratch, j, like)
+        den_b = load_fe(scratch, j - 1, like)
+        inv_a = fq_mul(inv, load_fe(scratch, batch_size + j, like))
+        inv = fq_mul(inv, den_a)
+        inv_b = fq_mul(inv, load_fe(scratch, batch_size + j - 1, like))
+        inv = fq_mul(inv, den_b)
+        ka = batch_bucket[j]
+        kb = batch_bucket[j - 1]
+        xa1, ya1 = load_fe(buckets, 2 * ka, like), load_fe(buckets, 2 * ka + 1, like)
+        xb1, yb1 = load_fe(buckets, 2 * kb, like), load_fe(buckets, 2 * kb + 1, like)
+        xa2, ya2 = _load_signed(points, batch_point[j], like)
+        xb2, yb2 = _load_signed(points, batch_point[j - 1], like)
+        lam_a = fq_mul(fq_sub(ya2, ya1), inv_a)
+        lam_b = fq_mul(fq_sub(yb2, yb1), inv_b)
+        xa3 = fq_sub(fq_sub(fq_sqr(lam_a), xa1), xa2)
+        xb3 = fq_sub(fq_sub(fq_sqr(lam_b), xb1), xb2)
+        ya3 = fq_sub(fq_mul(lam_a, fq_sub(xa1, xa3)), ya1)
+        yb3 = fq_sub(fq_mul(lam_b, fq_sub(xb1, xb3)), yb1)
+        store_fe(buckets, 2 * ka, xa3)
+        store_fe(buckets, 2 * ka + 1, ya3)
+        store_fe(buckets, 2 * kb, xb3)
+        store_fe(buckets, 2 * kb + 1, yb3)
+        busy[ka] = False
+        busy[kb] = False
+        j -= 2
+    if j == 0:
+        den_inv = fq_mul(inv, load_fe(scratch, batch_size, like))
+        k = batch_bucket[0]
         x1, y1 = load_fe(buckets, 2 * k, like), load_fe(buckets, 2 * k + 1, like)
-        x2, y2 = _load_signed(points, batch_point[j], like)
+        x2, y2 = _load_signed(points, batch_point[0], like)
         lam = fq_mul(fq_sub(y2, y1), den_inv)
         x3 = fq_sub(fq_sub(fq_sqr(lam), x1), x2)
         y3 = fq_sub(fq_mul(lam, fq_sub(x1, x3)), y1)
