@@ -43,11 +43,37 @@ def window_bits(n: int, threads: int | None = None) -> int:
     return best
 
 
+def _top_window_copies(c: int, nwin: int) -> int:
+    """The top window holds the scalars' last bits: its digits reach only about 2^top_bits, so
+    its 2^(c-1) buckets are shared out as that many copies of each digit's bucket."""
+    top_bits = SCALAR_BITS - (nwin - 1) * c
+    used = 1 << max(top_bits, 0)  # |digit| <= 2^top_bits, carry included
+    copies = 1
+    while (copies * 2) * used <= (1 << (c - 1)):
+        copies *= 2
+    return copies
+
+
 def _batch_size(c: int) -> int:
     return int(min(1024, max(4, (1 << (c - 1)) // 8)))
 
 
-def _msm(points, scalars, like, point_shape, window):
+def _batch_size_ifma(c: int) -> int:
+    # a vector inversion (~380 eight-lane products) is shared by the batch: keep batches large
+    return int(min(2048, max(8, (1 << (c - 1)) // 4)))
+
+
+def _use_ifma(like, vectorised) -> bool:
+    from .kernels import ifma
+
+    if vectorised is None:
+        return like is FQ_LIKE and ifma.AVAILABLE
+    if vectorised and not (like is FQ_LIKE and ifma.AVAILABLE):
+        raise ValueError("the eight-lane IFMA kernel needs G1 and a CPU with avx512ifma")
+    return bool(vectorised)
+
+
+def _msm(points, scalars, like, point_shape, window, vectorised=None):
     points = check_elements(points, point_shape, "points")
     scalars = check_elements(scalars, (4,), "scalars")
     if len(points) != len(scalars):
@@ -60,10 +86,18 @@ def _msm(points, scalars, like, point_shape, window):
     c = window or window_bits(n)
     nwin = -(-(SCALAR_BITS + 1) // c)
     digits = np.empty((nwin, n), np.int32 if c < 31 else np.int64)
+    top_copies = _top_window_copies(c, nwin)
     ones = np.empty(n, np.bool_)
     signed_digits(scalars, points, c, digits, ones, like)
     sums = np.empty((nwin, 3) + point_shape[1:], np.uint64)
-    k.window_sums(points, digits, c, _batch_size(c), like, sums)
+    if _use_ifma(like, vectorised):
+        from .kernels import msm_ifma
+
+        points52 = np.empty(n * 2 * 5, np.uint64)
+        msm_ifma.all_points_to_r52(points.reshape(-1), points52)
+        msm_ifma.window_sums(points, points52, digits, c, top_copies, _batch_size_ifma(c), like, sums)
+    else:
+        k.window_sums(points, digits, c, top_copies, _batch_size(c), like, sums)
     chunks = ONES_CHUNKS if ones.any() else 0
     partial = np.empty((max(chunks, 1), 3) + point_shape[1:], np.uint64)
     if chunks:
@@ -72,9 +106,13 @@ def _msm(points, scalars, like, point_shape, window):
     return out
 
 
-def msm_g1(points: np.ndarray, scalars: np.ndarray, window: int | None = None) -> np.ndarray:
-    """sum_i scalars[i] * points[i] in G1, as one affine point (2, 4)."""
-    return _msm(points, scalars, FQ_LIKE, (2, 4), window)
+def msm_g1(points: np.ndarray, scalars: np.ndarray, window: int | None = None,
+           vectorised: bool | None = None) -> np.ndarray:
+    """sum_i scalars[i] * points[i] in G1, as one affine point (2, 4).
+
+    `vectorised` picks the eight-lane AVX-512 IFMA bucket kernel (default: when the CPU has it).
+    """
+    return _msm(points, scalars, FQ_LIKE, (2, 4), window, vectorised)
 
 
 def msm_g2(points: np.ndarray, scalars: np.ndarray, window: int | None = None) -> np.ndarray:

@@ -124,8 +124,27 @@ def _flush(points, buckets, batch_bucket, batch_point, scratch, count, batch_siz
 
 
 @njit(cache=True)
-def window_sum(points, digits_row, nbuckets, batch_size, like):
-    """Sum over i of digit_i * P_i for one window, as a Jacobian point."""
+def bucket_sum(buckets, filled, overflow, has_overflow, n_digits, copies, like):
+    """sum_k (k + 1) * B_k with B_k the sum of bucket copies k * copies .. k * copies + copies - 1
+    (affine where filled, plus the Jacobian overflow): a running sum from the top digit down."""
+    running = jac_infinity(like)
+    total = jac_infinity(like)
+    for k in range(n_digits - 1, -1, -1):
+        for b in range(k * copies, (k + 1) * copies):
+            if filled[b]:
+                running = jac_add_mixed(running, load_fe(buckets, 2 * b, like), load_fe(buckets, 2 * b + 1, like))
+            if has_overflow[b]:
+                running = jac_add(running, load_jac(overflow, b, like))
+        total = jac_add(total, running)
+    return total
+
+
+@njit(cache=True)
+def window_sum(points, digits_row, nbuckets, copies, batch_size, like):
+    """Sum over i of digit_i * P_i for one window, as a Jacobian point.
+
+    Digit d of point i goes to bucket (|d| - 1) * copies + i % copies (see msm_ifma.window_sum).
+    """
     width = len(like)
     buckets = np.zeros(nbuckets * 2 * width, np.uint64)
     filled = np.zeros(nbuckets, np.bool_)
@@ -141,7 +160,7 @@ def window_sum(points, digits_row, nbuckets, batch_size, like):
         if d == 0:
             continue
         entry = i if d > 0 else ~i
-        k = (d if d > 0 else -d) - 1
+        k = ((d if d > 0 else -d) - 1) * copies + i % copies
         if not filled[k]:
             x2, y2 = _load_signed(points, entry, like)
             store_fe(buckets, 2 * k, x2)
@@ -178,26 +197,18 @@ def window_sum(points, digits_row, nbuckets, batch_size, like):
     if count:
         _flush(points, buckets, batch_bucket, batch_point, scratch, count, batch_size, busy, like)
 
-    # sum_k (k + 1) * bucket_k as a running sum from the top bucket down.
-    running = jac_infinity(like)
-    total = jac_infinity(like)
-    for k in range(nbuckets - 1, -1, -1):
-        if filled[k]:
-            running = jac_add_mixed(running, load_fe(buckets, 2 * k, like),
-                                    load_fe(buckets, 2 * k + 1, like))
-        if has_overflow[k]:
-            running = jac_add(running, load_jac(overflow, k, like))
-        total = jac_add(total, running)
-    return total
+    return bucket_sum(buckets, filled, overflow, has_overflow, nbuckets // copies, copies, like)
 
 
 @njit(cache=True, parallel=True)
-def window_sums(points, digits, c, batch_size, like, sums):
-    """Every window's sum, windows spread over the threads; sums holds nwin Jacobian points."""
+def window_sums(points, digits, c, top_copies, batch_size, like, sums):
+    """Every window's sum, windows spread over the threads; sums holds nwin Jacobian points.
+    The top window, whose digits are few, spreads them over `top_copies` copies of each bucket."""
     nwin = digits.shape[0]
     nbuckets = 1 << (c - 1)
     for w in prange(nwin):
-        store_jac(sums, w, window_sum(points, digits[w], nbuckets, batch_size, like))
+        copies = top_copies if w == nwin - 1 else 1
+        store_jac(sums, w, window_sum(points, digits[w], nbuckets, copies, batch_size, like))
 
 
 @njit(cache=True, parallel=True)

@@ -1,6 +1,7 @@
 """Plain-Python twin of `prover.msm`: sum_i s_i * P_i by double-and-add on Python ints.
 
-Same arrays in and out, same refusals (shapes, scalars >= r); `window` is accepted and ignored.
+Same arrays in and out, same refusals (shapes, scalars >= r); `window` and `vectorised` are
+accepted and ignored.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ def _msm(F, points, scalars, point_shape):
     return F.from_ints([x, y]).reshape(point_shape)
 
 
-def msm_g1(points: np.ndarray, scalars: np.ndarray, window: int | None = None) -> np.ndarray:
+def msm_g1(points: np.ndarray, scalars: np.ndarray, window: int | None = None,
+           vectorised: bool | None = None) -> np.ndarray:
     return _msm(G1_OPS, points, scalars, (2, 4))
 
 

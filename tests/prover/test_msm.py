@@ -85,12 +85,26 @@ def test_msm_refuses_mismatched_lengths_and_shapes(msm):
         msm.msm_g1(_points("g1", [1]), np.zeros((1, 4), np.int64))
 
 
+@pytest.mark.parametrize("vectorised", [None, False], ids=["default-kernel", "scalar-kernel"])
 @pytest.mark.parametrize("window", [2, 3, 5, 8, 11, 16])
-def test_every_window_width_gives_the_same_sum(window, rng):
+def test_every_window_width_gives_the_same_sum(window, vectorised, rng):
     n = 300
     ks = [rng.randrange(1, R) for _ in range(n)]
     ss = [rng.randrange(R) for _ in range(n - 40)] + [R - 1] * 20 + [rng.randrange(1 << 20)] * 20
-    assert _run(prover.msm, "g1", ks, ss, window=window) == _expected("g1", ks, ss)
+    assert _run(prover.msm, "g1", ks, ss, window=window, vectorised=vectorised) == _expected("g1", ks, ss)
+
+
+@pytest.mark.parametrize("case", ["repeated", "negation", "infinity", "equal", "bits"])
+def test_scalar_kernel_edge_cases_on_any_cpu(case, rng):
+    k = rng.randrange(1, R)
+    ks, ss = {
+        "repeated": ([k] * 50, [rng.randrange(R) for _ in range(50)]),
+        "negation": ([k, R - k] * 25, [9] * 50),
+        "infinity": ([0, k] * 25, [rng.randrange(R) for _ in range(50)]),
+        "equal": ([rng.randrange(1, R) for _ in range(50)], [77] * 50),
+        "bits": ([rng.randrange(1, R) for _ in range(50)], [rng.randrange(2) for _ in range(50)]),
+    }[case]
+    assert _run(prover.msm, "g1", ks, ss, window=4, vectorised=False) == _expected("g1", ks, ss)
 
 
 @pytest.mark.parametrize("window", [3, 7])
@@ -109,10 +123,12 @@ def test_witness_made_of_bits_and_a_few_big_values(rng):
     assert _run(prover.msm, "g2", ks[:60], ss[:60]) == _expected("g2", ks[:60], ss[:60])
 
 
-def test_many_repeated_points_with_one_scalar_stay_correct():
+@pytest.mark.parametrize("vectorised", [None, False], ids=["default-kernel", "scalar-kernel"])
+def test_many_repeated_points_with_one_scalar_stay_correct(vectorised):
     # Every addition lands in one bucket: the overflow accumulator carries the work.
     n = 2000
-    assert _run(prover.msm, "g1", [7] * n, [123456789] * n) == _expected("g1", [7] * n, [123456789] * n)
+    got = _run(prover.msm, "g1", [7] * n, [123456789] * n, vectorised=vectorised)
+    assert got == _expected("g1", [7] * n, [123456789] * n)
 
 
 def test_larger_msm_equals_py_ecc(rng):

@@ -7,18 +7,23 @@ import textwrap
 
 SCRIPT = textwrap.dedent("""
     import json
-    import numpy as np
     from prover import convert, field, msm
-    from prover.kernels import field as kf, msm as km
+    from prover.kernels import field as kf, ifma, msm as km
 
     a = convert.fq_from_ints([3, 5])
     field.fq_mul(a, a)
-    msm.msm_g1(convert.g1_from_ints([(1, 2)] * 2), convert.scalars_from_ints([7, 1]), window=4)
-    stats = {}
-    for name, fn in [("fq_binary_arrays", kf.fq_binary_arrays), ("signed_digits", km.signed_digits),
-                     ("window_sums", km.window_sums), ("combine_windows", km.combine_windows), ("sum_flagged", km.sum_flagged)]:
-        stats[name] = [sum(fn.stats.cache_hits.values()), sum(fn.stats.cache_misses.values())]
-    print(json.dumps(stats))
+    points, scalars = convert.g1_from_ints([(1, 2)] * 2), convert.scalars_from_ints([7, 1])
+    kernels = [("fq_binary_arrays", kf.fq_binary_arrays), ("signed_digits", km.signed_digits),
+               ("window_sums", km.window_sums), ("combine_windows", km.combine_windows),
+               ("sum_flagged", km.sum_flagged)]
+    msm.msm_g1(points, scalars, window=4, vectorised=False)
+    if ifma.AVAILABLE:
+        from prover.kernels import msm_ifma
+
+        msm.msm_g1(points, scalars, window=4, vectorised=True)
+        kernels += [("ifma window_sums", msm_ifma.window_sums), ("ifma conversion", msm_ifma.all_points_to_r52)]
+    print(json.dumps({name: [sum(fn.stats.cache_hits.values()), sum(fn.stats.cache_misses.values())]
+                      for name, fn in kernels}))
 """)
 
 

@@ -1,0 +1,410 @@
+"""Eight-lane Fq arithmetic with AVX-512 IFMA (vpmadd52luq / vpmadd52huq), as LLVM IR for Numba.
+
+An element here is five 52-bit limbs in Montgomery form with R' = 2^260 ("R52"), fully reduced.
+A *block* is eight such elements side by side, limb-major: 40 uint64 (limb i of lane l at 8 i + l),
+so one limb of all lanes is one 512-bit vector. Intrinsics take a scratch array and block numbers
+in it; gathers and scatters move elements between blocks and arrays of R52 elements stored one
+after another (5 uint64 each). Only for CPUs with avx512ifma (`AVAILABLE`); the MSM falls back to
+the scalar kernels elsewhere. The scalar kernels' Montgomery form (R = 2^256) converts by one
+multiplication: x R' = M'(x R, 2^264), x R = M'(x R', 2^256), where M'(a, b) = a b / 2^260.
+"""
+
+from __future__ import annotations
+
+from llvmlite import binding as llvm_binding
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
+
+from ..constants import Q
+
+LANES = 8
+LIMBS52 = 5
+BLOCK = LANES * LIMBS52
+MASK52 = (1 << 52) - 1
+P52 = [(Q >> (52 * i)) & MASK52 for i in range(LIMBS52)]
+PINV52 = (-pow(Q, -1, 1 << 52)) % (1 << 52)
+ONE_R52 = (1 << 260) % Q        # 1 in Montgomery-2^260 form
+TO_R52 = (1 << 264) % Q         # plain constant: M'(x 2^256, 2^264) = x 2^260
+TO_R64 = (1 << 256) % Q         # plain constant: M'(x 2^260, 2^256) = x 2^256
+
+
+def _host_has_ifma() -> bool:
+    try:
+        features = llvm_binding.get_host_cpu_features()
+    except Exception:  # pragma: no cover - llvmlite cannot tell
+        return False
+    return bool(features.get("avx512ifma")) and bool(features.get("avx512f"))
+
+
+AVAILABLE = _host_has_ifma()
+
+I64 = ir.IntType(64)
+I32 = ir.IntType(32)
+V = ir.VectorType(I64, LANES)
+
+
+def _vc(value: int):
+    return ir.Constant(V, [ir.Constant(I64, value)] * LANES)
+
+
+def _limbs52(value: int) -> list[int]:
+    return [(value >> (52 * i)) & MASK52 for i in range(LIMBS52)]
+
+
+def _ifma(builder, high: bool):
+    name = "llvm.x86.avx512.vpmadd52h.uq.512" if high else "llvm.x86.avx512.vpmadd52l.uq.512"
+    fn = builder.module.globals.get(name)
+    if fn is None:
+        fn = ir.Function(builder.module, ir.FunctionType(V, [V, V, V]), name=name)
+    return fn
+
+
+# --- Vector field arithmetic (lists of 5 limb vectors) ---------------------------------------------
+
+def _mont_mul(b, x, y):
+    """M'(x, y) = x y / 2^260 mod q, word-serial Montgomery over 52-bit limbs (Gueron & Krasnov,
+    "Accelerating big integer arithmetic using Intel IFMA extensions", 2016). Inputs below q,
+    output fully reduced. Accumulators stay below 2^58: no 64-bit overflow."""
+    lo, hi = _ifma(b, False), _ifma(b, True)
+    zero = _vc(0)
+    p = [_vc(v) for v in P52]
+    t = [zero] * (LIMBS52 + 1)
+    for i in range(LIMBS52):
+        for j in range(LIMBS52):
+            t[j] = b.call(lo, [t[j], x[j], y[i]])
+            t[j + 1] = b.call(hi, [t[j + 1], x[j], y[i]])
+        m = b.call(lo, [zero, t[0], _vc(PINV52)])
+        for j in range(LIMBS52):
+            t[j] = b.call(lo, [t[j], m, p[j]])
+            t[j + 1] = b.call(hi, [t[j + 1], m, p[j]])
+        carry = b.lshr(t[0], _vc(52))  # t[0] is now 0 mod 2^52
+        t = [b.add(t[1], carry)] + t[2:] + [zero]
+    return _reduce_below_2q(b, _normalise(b, t[:LIMBS52]))
+
+
+def _normalise(b, t):
+    """Carry-propagate so every limb is below 2^52 (the value is unchanged)."""
+    t = list(t)
+    for j in range(LIMBS52 - 1):
+        carry = b.lshr(t[j], _vc(52))
+        t[j] = b.and_(t[j], _vc(MASK52))
+        t[j + 1] = b.add(t[j + 1], carry)
+    return t
+
+
+def _sub_limbs(b, x, y):
+    """(x - y) limb by limb with borrows; returns (limbs mod 2^260, borrow mask as -1/0 vector)."""
+    out = []
+    borrow = _vc(0)
+    for j in range(LIMBS52):
+        v = b.add(b.sub(x[j], y[j]), borrow)
+        borrow = b.ashr(v, _vc(63))
+        out.append(b.and_(v, _vc(MASK52)))
+    return out, borrow
+
+
+def _reduce_below_2q(b, t):
+    """t < 2q with normalised limbs -> t mod q."""
+    d, borrow = _sub_limbs(b, t, [_vc(v) for v in P52])
+    keep = b.icmp_signed("<", borrow, _vc(0))
+    return [b.select(keep, t[j], d[j]) for j in range(LIMBS52)]
+
+
+def _add(b, x, y):
+    return _reduce_below_2q(b, _normalise(b, [b.add(x[j], y[j]) for j in range(LIMBS52)]))
+
+
+def _sub(b, x, y):
+    d, borrow = _sub_limbs(b, x, y)
+    negative = b.icmp_signed("<", borrow, _vc(0))
+    plus_q = _normalise(b, [b.add(d[j], _vc(P52[j])) for j in range(LIMBS52)])
+    plus_q[LIMBS52 - 1] = b.and_(plus_q[LIMBS52 - 1], _vc(MASK52))  # drop the 2^260 wrap
+    return [b.select(negative, plus_q[j], d[j]) for j in range(LIMBS52)]
+
+
+# --- Block plumbing ----------------------------------------------------------------------------------
+
+def _data(context, builder, arrty, arr):
+    return context.make_array(arrty)(context, builder, value=arr).data
+
+
+def _block_ptrs(builder, data, block):
+    base = builder.mul(block, ir.Constant(block.type, BLOCK))
+    return [builder.bitcast(builder.gep(data, [builder.add(base, ir.Constant(block.type, 8 * i))]),
+                            V.as_pointer()) for i in range(LIMBS52)]
+
+
+def _load_block(builder, data, block):
+    return [builder.load(p, align=8) for p in _block_ptrs(builder, data, block)]
+
+
+def _store_block(builder, data, block, limbs):
+    for p, v in zip(_block_ptrs(builder, data, block), limbs):
+        builder.store(v, p, align=8)
+
+
+def _intp(context, builder, value, ty):
+    return context.cast(builder, value, ty, types.intp)
+
+
+def _is_u64_array(ty):
+    return isinstance(ty, types.Array) and ty.dtype == types.uint64 and ty.layout == "C" and ty.ndim == 1
+
+
+def _block_op(name, emit, n_inputs):
+    """An intrinsic op(scratch, out, in_1, ..., in_n) on blocks of a 1-D uint64 scratch array."""
+
+    def typer(typingctx, scratch, out, *ins):
+        if not _is_u64_array(scratch) or len(ins) != n_inputs:
+            return None
+
+        def codegen(context, builder, sig, args):
+            data = _data(context, builder, sig.args[0], args[0])
+            blocks = [_intp(context, builder, args[k], sig.args[k]) for k in range(1, 2 + n_inputs)]
+            operands = [_load_block(builder, data, blk) for blk in blocks[1:]]
+            _store_block(builder, data, blocks[0], emit(builder, *operands))
+            return context.get_dummy_value()
+
+        return types.void(scratch, out, *ins), codegen
+
+    typer.__name__ = name
+    return typer
+
+
+def _make(name, emit, n_inputs):
+    typer = _block_op(name, emit, n_inputs)
+    if n_inputs == 1:
+        def t1(typingctx, scratch, out, a):
+            return typer(typingctx, scratch, out, a)
+        t1.__name__ = name
+        return intrinsic(t1)
+
+    def t2(typingctx, scratch, out, a, c):
+        return typer(typingctx, scratch, out, a, c)
+    t2.__name__ = name
+    return intrinsic(t2)
+
+
+v_mul = _make("v_mul", _mont_mul, 2)
+v_add = _make("v_add", _add, 2)
+v_sub = _make("v_sub", _sub, 2)
+v_copy = _make("v_copy", lambda b, x: list(x), 1)
+
+
+def _const_block_op(name, value):
+    def typer(typingctx, scratch, out):
+        if not _is_u64_array(scratch):
+            return None
+
+        def codegen(context, builder, sig, args):
+            data = _data(context, builder, sig.args[0], args[0])
+            block = _intp(context, builder, args[1], sig.args[1])
+            _store_block(builder, data, block, [_vc(v) for v in _limbs52(value)])
+            return context.get_dummy_value()
+
+        return types.void(scratch, out), codegen
+
+    typer.__name__ = name
+    return intrinsic(typer)
+
+
+v_set_one = _const_block_op("v_set_one", ONE_R52)
+v_set_to_r52 = _const_block_op("v_set_to_r52", TO_R52)
+v_set_to_r64 = _const_block_op("v_set_to_r64", TO_R64)
+
+
+def _lane_entries(context, builder, sig, args, idx_pos):
+    """Per lane: the int64 entry idx[start + lane], lanes past `count` repeating lane 0's entry
+    (they then compute lane 0's values again, and their scatters write the same bytes)."""
+    idx_data = _data(context, builder, sig.args[idx_pos], args[idx_pos])
+    start = _intp(context, builder, args[idx_pos + 1], sig.args[idx_pos + 1])
+    count = _intp(context, builder, args[idx_pos + 2], sig.args[idx_pos + 2])
+    entries = []
+    for lane in range(LANES):
+        pos = builder.add(start, ir.Constant(start.type, lane))
+        pos = builder.select(builder.icmp_signed("<", pos, count), pos, start)
+        entries.append(builder.load(builder.gep(idx_data, [pos])))
+    return entries
+
+
+def _element_base(builder, entry, coord):
+    """uint64 offset of coordinate `coord` of element (~)entry in an array of R52 points."""
+    negative = builder.icmp_signed("<", entry, ir.Constant(I64, 0))
+    index = builder.select(negative, builder.xor(entry, ir.Constant(I64, -1)), entry)
+    return builder.mul(builder.add(builder.mul(index, ir.Constant(I64, 2)), coord), ir.Constant(I64, LIMBS52)), negative
+
+
+@intrinsic
+def v_gather(typingctx, scratch, out, src, idx, start, count, coord, negate_signed):
+    """Block `out` = coordinate `coord` (0 = x, 1 = y) of the R52 points src[entry] for the lanes'
+    entries; an entry ~i means point i, negated when negate_signed is true."""
+    if not (_is_u64_array(scratch) and _is_u64_array(src) and isinstance(idx, types.Array)
+            and idx.dtype == types.int64):
+        return None
+
+    def codegen(context, builder, sig, args):
+        data = _data(context, builder, sig.args[0], args[0])
+        block = _intp(context, builder, args[1], sig.args[1])
+        src_data = _data(context, builder, sig.args[2], args[2])
+        coord_v = context.cast(builder, args[6], sig.args[6], types.int64)
+        negate = context.cast(builder, args[7], sig.args[7], types.boolean)
+        limbs = [ir.Constant(V, ir.Undefined)] * LIMBS52
+        mask = ir.Constant(ir.VectorType(ir.IntType(1), LANES), ir.Undefined)
+        for lane, entry in enumerate(_lane_entries(context, builder, sig, args, 3)):
+            base, negative = _element_base(builder, entry, coord_v)
+            mask = builder.insert_element(mask, builder.and_(negative, negate), ir.Constant(I32, lane))
+            for i in range(LIMBS52):
+                value = builder.load(builder.gep(src_data, [builder.add(base, ir.Constant(I64, i))]))
+                limbs[i] = builder.insert_element(limbs[i], value, ir.Constant(I32, lane))
+        negated = _sub(builder, [_vc(0)] * LIMBS52, limbs)
+        limbs = [builder.select(mask, negated[i], limbs[i]) for i in range(LIMBS52)]
+        _store_block(builder, data, block, limbs)
+        return context.get_dummy_value()
+
+    return types.void(scratch, out, src, idx, start, count, coord, negate_signed), codegen
+
+
+@intrinsic
+def v_scatter(typingctx, scratch, block_in, dst, idx, start, count, coord):
+    """Write the lanes of block `block_in` as coordinate `coord` of the R52 points dst[entry]."""
+    if not (_is_u64_array(scratch) and _is_u64_array(dst) and isinstance(idx, types.Array)
+            and idx.dtype == types.int64):
+        return None
+
+    def codegen(context, builder, sig, args):
+        data = _data(context, builder, sig.args[0], args[0])
+        block = _intp(context, builder, args[1], sig.args[1])
+        dst_data = _data(context, builder, sig.args[2], args[2])
+        coord_v = context.cast(builder, args[6], sig.args[6], types.int64)
+        limbs = _load_block(builder, data, block)
+        for lane, entry in enumerate(_lane_entries(context, builder, sig, args, 3)):
+            base, _ = _element_base(builder, entry, coord_v)
+            for i in range(LIMBS52):
+                value = builder.extract_element(limbs[i], ir.Constant(I32, lane))
+                builder.store(value, builder.gep(dst_data, [builder.add(base, ir.Constant(I64, i))]))
+        return context.get_dummy_value()
+
+    return types.void(scratch, block_in, dst, idx, start, count, coord), codegen
+
+
+@intrinsic
+def v_load_r64(typingctx, scratch, out, src64, first, count):
+    """Block `out` = the 52-bit limbs of 4x64-limb elements src64[first .. first + 7] (lanes past
+    count repeat element `first`); no change of Montgomery form (multiply by TO_R52 for that)."""
+    if not (_is_u64_array(scratch) and _is_u64_array(src64)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        data = _data(context, builder, sig.args[0], args[0])
+        block = _intp(context, builder, args[1], sig.args[1])
+        src = _data(context, builder, sig.args[2], args[2])
+        first = _intp(context, builder, args[3], sig.args[3])
+        count = _intp(context, builder, args[4], sig.args[4])
+        words = [ir.Constant(V, ir.Undefined)] * 4
+        for lane in range(LANES):
+            e = builder.add(first, ir.Constant(first.type, lane))
+            e = builder.select(builder.icmp_signed("<", e, count), e, first)
+            for w in range(4):
+                value = builder.load(builder.gep(src, [builder.add(builder.mul(e, ir.Constant(e.type, 4)),
+                                                                   ir.Constant(e.type, w))]))
+                words[w] = builder.insert_element(words[w], value, ir.Constant(I32, lane))
+        m = _vc(MASK52)
+        sh = lambda v, k: builder.lshr(v, _vc(k))  # noqa: E731
+        sl = lambda v, k: builder.shl(v, _vc(k))   # noqa: E731
+        limbs = [
+            builder.and_(words[0], m),
+            builder.and_(builder.or_(sh(words[0], 52), sl(words[1], 12)), m),
+            builder.and_(builder.or_(sh(words[1], 40), sl(words[2], 24)), m),
+            builder.and_(builder.or_(sh(words[2], 28), sl(words[3], 36)), m),
+            sh(words[3], 16),
+        ]
+        _store_block(builder, data, block, limbs)
+        return context.get_dummy_value()
+
+    return types.void(scratch, out, src64, first, count), codegen
+
+
+@intrinsic
+def v_store_r64(typingctx, scratch, block_in, dst64, first, count):
+    """Write the lanes of block `block_in` (limbs below 2^52, value below 2^256) as 4x64-limb
+    elements dst64[first ..], lanes past count skipped."""
+    if not (_is_u64_array(scratch) and _is_u64_array(dst64)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        data = _data(context, builder, sig.args[0], args[0])
+        block = _intp(context, builder, args[1], sig.args[1])
+        dst = _data(context, builder, sig.args[2], args[2])
+        first = _intp(context, builder, args[3], sig.args[3])
+        count = _intp(context, builder, args[4], sig.args[4])
+        l = _load_block(builder, data, block)
+        sh = lambda v, k: builder.lshr(v, _vc(k))  # noqa: E731
+        sl = lambda v, k: builder.shl(v, _vc(k))   # noqa: E731
+        words = [
+            builder.or_(l[0], sl(l[1], 52)),
+            builder.or_(sh(l[1], 12), sl(l[2], 40)),
+            builder.or_(sh(l[2], 24), sl(l[3], 28)),
+            builder.or_(sh(l[3], 36), sl(l[4], 16)),
+        ]
+        for lane in range(LANES):
+            e = builder.add(first, ir.Constant(first.type, lane))
+            e = builder.select(builder.icmp_signed("<", e, count), e, first)
+            for w in range(4):
+                value = builder.extract_element(words[w], ir.Constant(I32, lane))
+                builder.store(value, builder.gep(dst, [builder.add(builder.mul(e, ir.Constant(e.type, 4)),
+                                                                    ir.Constant(e.type, w))]))
+        return context.get_dummy_value()
+
+    return types.void(scratch, block_in, dst64, first, count), codegen
+
+
+@intrinsic
+def v_store_r52(typingctx, scratch, block_in, dst52, first, count):
+    """Write the lanes of block `block_in` as R52 elements dst52[first ..] (5 uint64 each)."""
+    if not (_is_u64_array(scratch) and _is_u64_array(dst52)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        data = _data(context, builder, sig.args[0], args[0])
+        block = _intp(context, builder, args[1], sig.args[1])
+        dst = _data(context, builder, sig.args[2], args[2])
+        first = _intp(context, builder, args[3], sig.args[3])
+        count = _intp(context, builder, args[4], sig.args[4])
+        limbs = _load_block(builder, data, block)
+        for lane in range(LANES):
+            e = builder.add(first, ir.Constant(first.type, lane))
+            e = builder.select(builder.icmp_signed("<", e, count), e, first)
+            for i in range(LIMBS52):
+                value = builder.extract_element(limbs[i], ir.Constant(I32, lane))
+                builder.store(value, builder.gep(dst, [builder.add(builder.mul(e, ir.Constant(e.type, LIMBS52)),
+                                                                    ir.Constant(e.type, i))]))
+        return context.get_dummy_value()
+
+    return types.void(scratch, block_in, dst52, first, count), codegen
+
+
+@intrinsic
+def v_load_r52(typingctx, scratch, out, src52, first, count):
+    """Block `out` = R52 elements src52[first .. first + 7] (lanes past count repeat `first`)."""
+    if not (_is_u64_array(scratch) and _is_u64_array(src52)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        data = _data(context, builder, sig.args[0], args[0])
+        block = _intp(context, builder, args[1], sig.args[1])
+        src = _data(context, builder, sig.args[2], args[2])
+        first = _intp(context, builder, args[3], sig.args[3])
+        count = _intp(context, builder, args[4], sig.args[4])
+        limbs = [ir.Constant(V, ir.Undefined)] * LIMBS52
+        for lane in range(LANES):
+            e = builder.add(first, ir.Constant(first.type, lane))
+            e = builder.select(builder.icmp_signed("<", e, count), e, first)
+            for i in range(LIMBS52):
+                value = builder.load(builder.gep(src, [builder.add(builder.mul(e, ir.Constant(e.type, LIMBS52)),
+                                                                   ir.Constant(e.type, i))]))
+                limbs[i] = builder.insert_element(limbs[i], value, ir.Constant(I32, lane))
+        _store_block(builder, data, block, limbs)
+        return context.get_dummy_value()
+
+    return types.void(scratch, out, src52, first, count), codegen
