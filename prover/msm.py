@@ -24,11 +24,13 @@ MAX_WINDOW = 20
 ONES_CHUNKS = 16  # scalars equal to 1 are summed directly, in this many parallel chunks
 
 
-def window_bits(n: int, threads: int | None = None) -> int:
+def window_bits(n: int, threads: int | None = None, reduction_weight: float = 3.5) -> int:
     """The window width c minimising a simple cost model of the parallel bucket method.
 
     Per window: n batch-affine additions (cost 1 each) plus about 2^(c-1) bucket-reduction steps
-    of a mixed and a full Jacobian addition (cost ~3.5 each); windows run `threads` at a time.
+    of a mixed and a full Jacobian addition (cost `reduction_weight` each: ~3.5 measured for the
+    scalar kernels and for G1 on IFMA; ~6 for G2 on IFMA, whose additions got cheaper than its
+    Jacobian reduction); windows run `threads` at a time.
     """
     if threads is None:
         import numba
@@ -37,7 +39,7 @@ def window_bits(n: int, threads: int | None = None) -> int:
     best, best_cost = 2, math.inf
     for c in range(2, MAX_WINDOW + 1):
         nwin = -(-(SCALAR_BITS + 1) // c)
-        cost = -(-nwin // threads) * (n + 3.5 * (1 << (c - 1))) + nwin * c * 0.1
+        cost = -(-nwin // threads) * (n + reduction_weight * (1 << (c - 1))) + nwin * c * 0.1
         if cost < best_cost:
             best, best_cost = c, cost
     return best
@@ -63,13 +65,13 @@ def _batch_size_ifma(c: int) -> int:
     return int(min(2048, max(8, (1 << (c - 1)) // 4)))
 
 
-def _use_ifma(like, vectorised) -> bool:
+def _use_ifma(vectorised) -> bool:
     from .kernels import ifma
 
     if vectorised is None:
-        return like is FQ_LIKE and ifma.AVAILABLE
-    if vectorised and not (like is FQ_LIKE and ifma.AVAILABLE):
-        raise ValueError("the eight-lane IFMA kernel needs G1 and a CPU with avx512ifma")
+        return ifma.AVAILABLE
+    if vectorised and not ifma.AVAILABLE:
+        raise ValueError("the eight-lane IFMA kernel needs a CPU with avx512ifma")
     return bool(vectorised)
 
 
@@ -83,17 +85,18 @@ def _msm(points, scalars, like, point_shape, window, vectorised=None):
     if n == 0:
         return out
     scalars_below_r(scalars, R)
-    c = window or window_bits(n)
+    vector = _use_ifma(vectorised)
+    c = window or window_bits(n, reduction_weight=6.0 if (vector and like is FQ2_LIKE) else 3.5)
     nwin = -(-(SCALAR_BITS + 1) // c)
     digits = np.empty((nwin, n), np.int32 if c < 31 else np.int64)
     top_copies = _top_window_copies(c, nwin)
     ones = np.empty(n, np.bool_)
     signed_digits(scalars, points, c, digits, ones, like)
     sums = np.empty((nwin, 3) + point_shape[1:], np.uint64)
-    if _use_ifma(like, vectorised):
+    if vector:
         from .kernels import msm_ifma
 
-        points52 = np.empty(n * 2 * 5, np.uint64)
+        points52 = np.empty(points.size // 4 * 5, np.uint64)
         msm_ifma.all_points_to_r52(points.reshape(-1), points52)
         msm_ifma.window_sums(points, points52, digits, c, top_copies, _batch_size_ifma(c), like, sums)
     else:
@@ -110,11 +113,13 @@ def msm_g1(points: np.ndarray, scalars: np.ndarray, window: int | None = None,
            vectorised: bool | None = None) -> np.ndarray:
     """sum_i scalars[i] * points[i] in G1, as one affine point (2, 4).
 
-    `vectorised` picks the eight-lane AVX-512 IFMA bucket kernel (default: when the CPU has it).
+    `vectorised` picks the eight-lane AVX-512 IFMA bucket kernel (default: when the CPU has it;
+    True on a CPU without it is refused).
     """
     return _msm(points, scalars, FQ_LIKE, (2, 4), window, vectorised)
 
 
-def msm_g2(points: np.ndarray, scalars: np.ndarray, window: int | None = None) -> np.ndarray:
-    """sum_i scalars[i] * points[i] in G2, as one affine point (2, 2, 4)."""
-    return _msm(points, scalars, FQ2_LIKE, (2, 2, 4), window)
+def msm_g2(points: np.ndarray, scalars: np.ndarray, window: int | None = None,
+           vectorised: bool | None = None) -> np.ndarray:
+    """sum_i scalars[i] * points[i] in G2, as one affine point (2, 2, 4). `vectorised` as in msm_g1."""
+    return _msm(points, scalars, FQ2_LIKE, (2, 2, 4), window, vectorised)

@@ -192,6 +192,57 @@ v_sub = _make("v_sub", _sub, 2)
 v_copy = _make("v_copy", lambda b, x: list(x), 1)
 
 
+def _fq2_mul(b, x0, x1, y0, y1):
+    """(x0 + x1 u)(y0 + y1 u) with u^2 = -1, Karatsuba: three products."""
+    v0 = _mont_mul(b, x0, y0)
+    v1 = _mont_mul(b, x1, y1)
+    s = _mont_mul(b, _add(b, x0, x1), _add(b, y0, y1))
+    return _sub(b, v0, v1), _sub(b, _sub(b, s, v0), v1)
+
+
+def _fq2_block_op(name, emit, n_inputs):
+    """An intrinsic op(scratch, out, in...) on Fq2 operands, each two consecutive blocks."""
+
+    def build(typingctx, scratch, out, *ins):
+        if not _is_u64_array(scratch) or len(ins) != n_inputs:
+            return None
+
+        def codegen(context, builder, sig, args):
+            data = _data(context, builder, sig.args[0], args[0])
+            blocks = [_intp(context, builder, args[k], sig.args[k]) for k in range(1, 2 + n_inputs)]
+            one = ir.Constant(blocks[0].type, 1)
+            operands = []
+            for blk in blocks[1:]:
+                operands += [_load_block(builder, data, blk), _load_block(builder, data, builder.add(blk, one))]
+            c0, c1 = emit(builder, *operands)
+            _store_block(builder, data, blocks[0], c0)
+            _store_block(builder, data, builder.add(blocks[0], one), c1)
+            return context.get_dummy_value()
+
+        return types.void(scratch, out, *ins), codegen
+
+    if n_inputs == 1:
+        def t1(typingctx, scratch, out, a):
+            return build(typingctx, scratch, out, a)
+        t1.__name__ = name
+        return intrinsic(t1)
+
+    def t2(typingctx, scratch, out, a, c):
+        return build(typingctx, scratch, out, a, c)
+    t2.__name__ = name
+    return intrinsic(t2)
+
+
+v2_mul = _fq2_block_op("v2_mul", _fq2_mul, 2)
+v2_sub = _fq2_block_op("v2_sub", lambda b, x0, x1, y0, y1: (_sub(b, x0, y0), _sub(b, x1, y1)), 2)
+# norm: c0 = x0^2 + x1^2 (c1 left 0); conjugate-scale: (x0 * n, -x1 * n) with n in block pair's c0
+v2_norm = _fq2_block_op("v2_norm", lambda b, x0, x1: (_add(b, _mont_mul(b, x0, x0), _mont_mul(b, x1, x1)),
+                                                      [_vc(0)] * LIMBS52), 1)
+v2_conj_scale = _fq2_block_op(
+    "v2_conj_scale",
+    lambda b, x0, x1, n0, n1: (_mont_mul(b, x0, n0), _sub(b, [_vc(0)] * LIMBS52, _mont_mul(b, x1, n0))), 2)
+
+
 def _const_block_op(name, value):
     def typer(typingctx, scratch, out):
         if not _is_u64_array(scratch):
@@ -228,17 +279,19 @@ def _lane_entries(context, builder, sig, args, idx_pos):
     return entries
 
 
-def _element_base(builder, entry, coord):
-    """uint64 offset of coordinate `coord` of element (~)entry in an array of R52 points."""
+def _element_base(builder, entry, coord, width, component):
+    """uint64 offset of component `component` of coordinate `coord` of point (~)entry in an array
+    of R52 points whose coordinates are `width` uint64 long (5 in G1, 10 in G2)."""
     negative = builder.icmp_signed("<", entry, ir.Constant(I64, 0))
     index = builder.select(negative, builder.xor(entry, ir.Constant(I64, -1)), entry)
-    return builder.mul(builder.add(builder.mul(index, ir.Constant(I64, 2)), coord), ir.Constant(I64, LIMBS52)), negative
+    point = builder.mul(builder.add(builder.mul(index, ir.Constant(I64, 2)), coord), width)
+    return builder.add(point, builder.mul(component, ir.Constant(I64, LIMBS52))), negative
 
 
 @intrinsic
-def v_gather(typingctx, scratch, out, src, idx, start, count, coord, negate_signed):
-    """Block `out` = coordinate `coord` (0 = x, 1 = y) of the R52 points src[entry] for the lanes'
-    entries; an entry ~i means point i, negated when negate_signed is true."""
+def v_gather(typingctx, scratch, out, src, idx, start, count, coord, negate_signed, width, component):
+    """Block `out` = component `component` of coordinate `coord` (0 = x, 1 = y) of the R52 points
+    src[entry] for the lanes' entries; an entry ~i means point i, negated when negate_signed."""
     if not (_is_u64_array(scratch) and _is_u64_array(src) and isinstance(idx, types.Array)
             and idx.dtype == types.int64):
         return None
@@ -249,10 +302,12 @@ def v_gather(typingctx, scratch, out, src, idx, start, count, coord, negate_sign
         src_data = _data(context, builder, sig.args[2], args[2])
         coord_v = context.cast(builder, args[6], sig.args[6], types.int64)
         negate = context.cast(builder, args[7], sig.args[7], types.boolean)
+        width_v = context.cast(builder, args[8], sig.args[8], types.int64)
+        component_v = context.cast(builder, args[9], sig.args[9], types.int64)
         limbs = [ir.Constant(V, ir.Undefined)] * LIMBS52
         mask = ir.Constant(ir.VectorType(ir.IntType(1), LANES), ir.Undefined)
         for lane, entry in enumerate(_lane_entries(context, builder, sig, args, 3)):
-            base, negative = _element_base(builder, entry, coord_v)
+            base, negative = _element_base(builder, entry, coord_v, width_v, component_v)
             mask = builder.insert_element(mask, builder.and_(negative, negate), ir.Constant(I32, lane))
             for i in range(LIMBS52):
                 value = builder.load(builder.gep(src_data, [builder.add(base, ir.Constant(I64, i))]))
@@ -262,12 +317,13 @@ def v_gather(typingctx, scratch, out, src, idx, start, count, coord, negate_sign
         _store_block(builder, data, block, limbs)
         return context.get_dummy_value()
 
-    return types.void(scratch, out, src, idx, start, count, coord, negate_signed), codegen
+    return types.void(scratch, out, src, idx, start, count, coord, negate_signed, width, component), codegen
 
 
 @intrinsic
-def v_scatter(typingctx, scratch, block_in, dst, idx, start, count, coord):
-    """Write the lanes of block `block_in` as coordinate `coord` of the R52 points dst[entry]."""
+def v_scatter(typingctx, scratch, block_in, dst, idx, start, count, coord, width, component):
+    """Write the lanes of block `block_in` as component `component` of coordinate `coord` of the
+    R52 points dst[entry]."""
     if not (_is_u64_array(scratch) and _is_u64_array(dst) and isinstance(idx, types.Array)
             and idx.dtype == types.int64):
         return None
@@ -277,15 +333,17 @@ def v_scatter(typingctx, scratch, block_in, dst, idx, start, count, coord):
         block = _intp(context, builder, args[1], sig.args[1])
         dst_data = _data(context, builder, sig.args[2], args[2])
         coord_v = context.cast(builder, args[6], sig.args[6], types.int64)
+        width_v = context.cast(builder, args[7], sig.args[7], types.int64)
+        component_v = context.cast(builder, args[8], sig.args[8], types.int64)
         limbs = _load_block(builder, data, block)
         for lane, entry in enumerate(_lane_entries(context, builder, sig, args, 3)):
-            base, _ = _element_base(builder, entry, coord_v)
+            base, _ = _element_base(builder, entry, coord_v, width_v, component_v)
             for i in range(LIMBS52):
                 value = builder.extract_element(limbs[i], ir.Constant(I32, lane))
                 builder.store(value, builder.gep(dst_data, [builder.add(base, ir.Constant(I64, i))]))
         return context.get_dummy_value()
 
-    return types.void(scratch, block_in, dst, idx, start, count, coord), codegen
+    return types.void(scratch, block_in, dst, idx, start, count, coord, width, component), codegen
 
 
 @intrinsic

@@ -1,4 +1,4 @@
-"""G1 bucket accumulation with eight-lane IFMA arithmetic: the same Pippenger window as
+"""G1 and G2 bucket accumulation with eight-lane IFMA arithmetic: the same Pippenger window as
 `kernels.msm.window_sum`, with the batch-affine additions done eight at a time.
 
 Points are converted once per MSM to R52 form (see `kernels.ifma`); a window keeps its buckets in
@@ -15,8 +15,9 @@ from numba import njit, prange
 
 from ..constants import Q
 from .curve import jac_add, jac_add_mixed, jac_from_affine, jac_infinity, load_jac, store_jac
-from .ifma import (BLOCK, LANES, LIMBS52, P52, v_copy, v_gather, v_load_r52, v_load_r64, v_mul,
-                   v_scatter, v_set_one, v_set_to_r52, v_set_to_r64, v_store_r52, v_store_r64, v_sub)
+from .ifma import (BLOCK, LANES, LIMBS52, P52, v2_conj_scale, v2_mul, v2_norm, v2_sub, v_copy, v_gather,
+                   v_load_r52, v_load_r64, v_mul, v_scatter, v_set_one, v_set_to_r52, v_set_to_r64, v_store_r52,
+                   v_store_r64, v_sub)
 from .ir import load_fe
 from .msm import _load_signed, bucket_sum
 
@@ -24,9 +25,10 @@ _P52 = np.array(P52, dtype=np.uint64)
 _MASK52 = np.uint64((1 << 52) - 1)
 _INV_EXPONENT_BITS = np.array([(Q - 2) >> i & 1 for i in range(254)], dtype=np.uint8)
 
-# Scratch block numbers used by the flush; denominators and prefixes follow them.
-_ONE, _ACC, _INV, _T0, _T1, _T2, _T3, _T4, _T5, _T6, _T7, _CONV = range(12)
-_FIXED_BLOCKS = 12
+# Scratch slots used by the flush (a slot is one block for Fq, two for Fq2); denominators and
+# prefixes follow them. _NORM takes two slots: the norm, then its inverse.
+_ONE, _ACC, _INV, _T0, _T1, _T2, _T3, _T4, _T5, _T6, _T7, _NORM = range(12)
+_FIXED_SLOTS = 14
 
 
 @njit(cache=True)
@@ -52,38 +54,38 @@ def r52_to_points(src52, out64, n_elements):
 
 
 @njit(cache=True, inline='always')
-def _equal52(a, ai, b, bi):
-    for j in range(LIMBS52):
+def _equal52(a, ai, b, bi, n):
+    for j in range(n):
         if a[ai + j] != b[bi + j]:
             return False
     return True
 
 
 @njit(cache=True, inline='always')
-def _copy_point52(points52, entry, buckets52, k):
-    """bucket k = point (entry >= 0) or its negation (entry = ~index)."""
+def _copy_point52(points52, entry, buckets52, k, width):
+    """bucket k = point (entry >= 0) or its negation (entry = ~index); coordinates `width` long."""
     index = entry if entry >= 0 else ~entry
-    src = 10 * index
-    dst = 10 * k
-    for j in range(LIMBS52):
+    src = 2 * width * index
+    dst = 2 * width * k
+    for j in range(width):
         buckets52[dst + j] = points52[src + j]
     if entry >= 0:
-        for j in range(LIMBS52):
-            buckets52[dst + 5 + j] = points52[src + 5 + j]
+        for j in range(width):
+            buckets52[dst + width + j] = points52[src + width + j]
         return
-    # y -> q - y (and 0 stays 0), limb by limb with borrows
-    is_zero = True
-    for j in range(LIMBS52):
-        if points52[src + 5 + j] != 0:
-            is_zero = False
-    borrow = np.int64(0)
-    for j in range(LIMBS52):
-        if is_zero:
-            buckets52[dst + 5 + j] = np.uint64(0)
-            continue
-        v = np.int64(_P52[j]) - np.int64(points52[src + 5 + j]) + borrow
-        borrow = -1 if v < 0 else 0
-        buckets52[dst + 5 + j] = np.uint64(v) & _MASK52
+    for part in range(0, width, LIMBS52):  # each Fq component: y -> q - y (0 stays 0)
+        is_zero = True
+        for j in range(LIMBS52):
+            if points52[src + width + part + j] != 0:
+                is_zero = False
+        borrow = np.int64(0)
+        for j in range(LIMBS52):
+            if is_zero:
+                buckets52[dst + width + part + j] = np.uint64(0)
+                continue
+            v = np.int64(_P52[j]) - np.int64(points52[src + width + part + j]) + borrow
+            borrow = -1 if v < 0 else 0
+            buckets52[dst + width + part + j] = np.uint64(v) & _MASK52
 
 
 @njit(cache=True, inline='always')
@@ -99,11 +101,11 @@ def _overflow_add(points, entry, k, overflow, has_overflow, like):
 
 
 @njit(cache=True, inline='always')
-def _y_equal_signed(points52, entry, buckets52, k):
+def _y_equal_signed(points52, entry, buckets52, k, width):
     """Is bucket k's y equal to the y of the (possibly negated) point?"""
-    tmp = np.empty(10, np.uint64)
-    _copy_point52(points52, entry, tmp, 0)
-    return _equal52(tmp, 5, buckets52, 10 * k + 5)
+    tmp = np.empty(2 * width, np.uint64)
+    _copy_point52(points52, entry, tmp, 0, width)
+    return _equal52(tmp, width, buckets52, 2 * width * k + width, width)
 
 
 @njit(cache=True)
@@ -116,43 +118,97 @@ def _vector_inverse(scratch, out, x):
             v_mul(scratch, out, out, x)
 
 
+# Element operations on slots: a slot is `span` blocks (1 for Fq, 2 for Fq2: c0 then c1).
+
+@njit(cache=True, inline='always')
+def _e_mul(s, o, a, b, span):
+    if span == 1:
+        v_mul(s, o, a, b)
+    else:
+        v2_mul(s, o, a, b)
+
+
+@njit(cache=True, inline='always')
+def _e_sub(s, o, a, b, span):
+    if span == 1:
+        v_sub(s, o, a, b)
+    else:
+        v2_sub(s, o, a, b)
+
+
+@njit(cache=True, inline='always')
+def _e_copy(s, o, a, span):
+    v_copy(s, o, a)
+    if span == 2:
+        v_copy(s, o + 1, a + 1)
+
+
+@njit(cache=True, inline='always')
+def _e_gather(s, o, src, idx, start, count, coord, negate, span):
+    v_gather(s, o, src, idx, start, count, coord, negate, LIMBS52 * span, 0)
+    if span == 2:
+        v_gather(s, o + 1, src, idx, start, count, coord, negate, LIMBS52 * span, 1)
+
+
+@njit(cache=True, inline='always')
+def _e_scatter(s, o, dst, idx, start, count, coord, span):
+    v_scatter(s, o, dst, idx, start, count, coord, LIMBS52 * span, 0)
+    if span == 2:
+        v_scatter(s, o + 1, dst, idx, start, count, coord, LIMBS52 * span, 1)
+
+
 @njit(cache=True)
-def _flush(points52, buckets52, batch_bucket, batch_entry, count, scratch, busy):
+def _e_inverse(s, o, x, span):
+    if span == 1:
+        _vector_inverse(s, o, x)
+        return
+    # 1 / (x0 + x1 u) = (x0 - x1 u) / (x0^2 + x1^2): one Fq inversion per lane
+    norm = _NORM * span
+    v2_norm(s, norm, x)
+    _vector_inverse(s, norm + 2, norm)
+    v2_conj_scale(s, o, x, norm + 2)
+
+
+@njit(cache=True)
+def _flush(points52, buckets52, batch_bucket, batch_entry, count, scratch, busy, span):
     """bucket[k] += P for the count queued pairs, eight lanes at a time.
 
     Lane l of group g holds addition 8 g + l; each lane keeps its own running product of the
-    denominators x2 - x1 (blocks DEN + g, prefixes PRE + g), one vector inversion covers all.
+    denominators x2 - x1 (slots DEN + g, prefixes PRE + g), one vector inversion covers all.
     """
     groups = (count + LANES - 1) // LANES
-    den0 = _FIXED_BLOCKS
-    pre0 = _FIXED_BLOCKS + groups
-    v_copy(scratch, _ACC, _ONE)
+    den0 = _FIXED_SLOTS
+    pre0 = _FIXED_SLOTS + groups
+    acc, inv = _ACC * span, _INV * span
+    t0, t1, t2, t3, t4, t5, t6, t7 = (_T0 * span, _T1 * span, _T2 * span, _T3 * span, _T4 * span,
+                                      _T5 * span, _T6 * span, _T7 * span)
+    _e_copy(scratch, acc, _ONE * span, span)
     for g in range(groups):
         start = g * LANES
-        v_gather(scratch, _T0, buckets52, batch_bucket, start, count, 0, False)
-        v_gather(scratch, _T1, points52, batch_entry, start, count, 0, False)
-        v_sub(scratch, den0 + g, _T1, _T0)
-        v_copy(scratch, pre0 + g, _ACC)
-        v_mul(scratch, _ACC, _ACC, den0 + g)
-    _vector_inverse(scratch, _INV, _ACC)
+        _e_gather(scratch, t0, buckets52, batch_bucket, start, count, 0, False, span)
+        _e_gather(scratch, t1, points52, batch_entry, start, count, 0, False, span)
+        _e_sub(scratch, (den0 + g) * span, t1, t0, span)
+        _e_copy(scratch, (pre0 + g) * span, acc, span)
+        _e_mul(scratch, acc, acc, (den0 + g) * span, span)
+    _e_inverse(scratch, inv, acc, span)
     for g in range(groups - 1, -1, -1):
         start = g * LANES
-        v_mul(scratch, _T2, _INV, pre0 + g)          # 1 / (x2 - x1) of this group
-        v_mul(scratch, _INV, _INV, den0 + g)
-        v_gather(scratch, _T0, buckets52, batch_bucket, start, count, 0, False)   # x1
-        v_gather(scratch, _T3, buckets52, batch_bucket, start, count, 1, False)   # y1
-        v_gather(scratch, _T1, points52, batch_entry, start, count, 0, False)     # x2
-        v_gather(scratch, _T4, points52, batch_entry, start, count, 1, True)      # y2 (signed)
-        v_sub(scratch, _T5, _T4, _T3)
-        v_mul(scratch, _T5, _T5, _T2)                 # lambda
-        v_mul(scratch, _T6, _T5, _T5)
-        v_sub(scratch, _T6, _T6, _T0)
-        v_sub(scratch, _T6, _T6, _T1)                 # x3 = lambda^2 - x1 - x2
-        v_sub(scratch, _T7, _T0, _T6)
-        v_mul(scratch, _T7, _T5, _T7)
-        v_sub(scratch, _T7, _T7, _T3)                 # y3 = lambda (x1 - x3) - y1
-        v_scatter(scratch, _T6, buckets52, batch_bucket, start, count, 0)
-        v_scatter(scratch, _T7, buckets52, batch_bucket, start, count, 1)
+        _e_mul(scratch, t2, inv, (pre0 + g) * span, span)     # 1 / (x2 - x1) of this group
+        _e_mul(scratch, inv, inv, (den0 + g) * span, span)
+        _e_gather(scratch, t0, buckets52, batch_bucket, start, count, 0, False, span)   # x1
+        _e_gather(scratch, t3, buckets52, batch_bucket, start, count, 1, False, span)   # y1
+        _e_gather(scratch, t1, points52, batch_entry, start, count, 0, False, span)     # x2
+        _e_gather(scratch, t4, points52, batch_entry, start, count, 1, True, span)      # y2 (signed)
+        _e_sub(scratch, t5, t4, t3, span)
+        _e_mul(scratch, t5, t5, t2, span)               # lambda
+        _e_mul(scratch, t6, t5, t5, span)
+        _e_sub(scratch, t6, t6, t0, span)
+        _e_sub(scratch, t6, t6, t1, span)               # x3 = lambda^2 - x1 - x2
+        _e_sub(scratch, t7, t0, t6, span)
+        _e_mul(scratch, t7, t5, t7, span)
+        _e_sub(scratch, t7, t7, t3, span)               # y3 = lambda (x1 - x3) - y1
+        _e_scatter(scratch, t6, buckets52, batch_bucket, start, count, 0, span)
+        _e_scatter(scratch, t7, buckets52, batch_bucket, start, count, 1, span)
     for j in range(count):
         busy[batch_bucket[j]] = False
 
@@ -162,21 +218,25 @@ MAX_ROUNDS = 4  # conflict rounds before the rest goes through the Jacobian over
 
 @njit(cache=True)
 def window_sum(points, points52, digits_row, nbuckets, copies, batch_size, like):
-    """Sum over i of digit_i * P_i for one window, as a Jacobian point (G1 only).
+    """Sum over i of digit_i * P_i for one window, as a Jacobian point (G1 or G2 by `like`).
 
     Digit d of point i goes to bucket (|d| - 1) * copies + i % copies: a window whose digits are
     few (the top one) spreads them over several copies of each bucket, so batches stay full.
     """
-    buckets52 = np.zeros(nbuckets * 10, np.uint64)
+    span = len(like) // 4
+    width = LIMBS52 * span
+    buckets52 = np.zeros(nbuckets * 2 * width, np.uint64)
     filled = np.zeros(nbuckets, np.bool_)
     busy = np.zeros(nbuckets, np.bool_)
-    overflow = np.zeros(nbuckets * 3 * 4, np.uint64)
+    overflow = np.zeros(nbuckets * 3 * len(like), np.uint64)
     has_overflow = np.zeros(nbuckets, np.bool_)
     batch_bucket = np.empty(batch_size, np.int64)
     batch_entry = np.empty(batch_size, np.int64)
     groups = (batch_size + LANES - 1) // LANES
-    scratch = np.empty((_FIXED_BLOCKS + 2 * groups) * BLOCK, np.uint64)
-    v_set_one(scratch, _ONE)
+    scratch = np.empty((_FIXED_SLOTS + 2 * groups) * span * BLOCK, np.uint64)
+    v_set_one(scratch, _ONE * span)
+    if span == 2:
+        v_sub(scratch, 1, 0, 0)  # the Fq2 one is (1, 0)
     # Round 0 takes every nonzero digit; an addition whose bucket is already queued is kept for
     # the next round (cheaper than adding it in Jacobian), until no conflicts remain.
     entries = np.empty(digits_row.size, np.int64)
@@ -197,7 +257,7 @@ def window_sum(points, points52, digits_row, nbuckets, copies, batch_size, like)
             d = digits_row[i]
             k = ((d if d > 0 else -d) - 1) * copies + i % copies
             if not filled[k]:
-                _copy_point52(points52, entry, buckets52, k)
+                _copy_point52(points52, entry, buckets52, k, width)
                 filled[k] = True
                 continue
             if busy[k]:
@@ -207,27 +267,27 @@ def window_sum(points, points52, digits_row, nbuckets, copies, batch_size, like)
                     continue
                 _overflow_add(points, entry, k, overflow, has_overflow, like)
                 continue
-            if not _equal52(buckets52, 10 * k, points52, 10 * i):
+            if not _equal52(buckets52, 2 * width * k, points52, 2 * width * i, width):
                 busy[k] = True
                 batch_bucket[count] = k
                 batch_entry[count] = entry
                 count += 1
                 if count == batch_size:
-                    _flush(points52, buckets52, batch_bucket, batch_entry, count, scratch, busy)
+                    _flush(points52, buckets52, batch_bucket, batch_entry, count, scratch, busy, span)
                     count = 0
                 continue
-            if not _y_equal_signed(points52, entry, buckets52, k):  # P + (-P): the bucket empties
+            if not _y_equal_signed(points52, entry, buckets52, k, width):  # P + (-P): the bucket empties
                 filled[k] = False
                 continue
             _overflow_add(points, entry, k, overflow, has_overflow, like)  # P + P (rare): a doubling
         if count:
-            _flush(points52, buckets52, batch_bucket, batch_entry, count, scratch, busy)
+            _flush(points52, buckets52, batch_bucket, batch_entry, count, scratch, busy, span)
         entries, conflicts = conflicts, entries
         n_entries = n_conflicts
         rounds += 1
 
-    buckets = np.empty(nbuckets * 2 * 4, np.uint64)
-    r52_to_points(buckets52, buckets, 2 * nbuckets)
+    buckets = np.empty(nbuckets * 2 * len(like), np.uint64)
+    r52_to_points(buckets52, buckets, 2 * span * nbuckets)
     return bucket_sum(buckets, filled, overflow, has_overflow, nbuckets // copies, copies, like)
 
 

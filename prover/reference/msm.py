@@ -34,5 +34,6 @@ def msm_g1(points: np.ndarray, scalars: np.ndarray, window: int | None = None,
     return _msm(G1_OPS, points, scalars, (2, 4))
 
 
-def msm_g2(points: np.ndarray, scalars: np.ndarray, window: int | None = None) -> np.ndarray:
+def msm_g2(points: np.ndarray, scalars: np.ndarray, window: int | None = None,
+           vectorised: bool | None = None) -> np.ndarray:
     return _msm(G2_OPS, points, scalars, (2, 2, 4))

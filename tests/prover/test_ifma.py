@@ -105,7 +105,22 @@ def test_vectorised_msm_with_every_scalar_equal_stays_linear_and_correct():
     assert convert.g1_to_ints(out[None])[0] == _expected([11, 13, 17] * (n // 3), [987654321] * n)
 
 
-def test_vectorised_kernel_is_refused_for_g2():
-    with pytest.raises(ValueError, match="G1"):
-        msm._msm(np.zeros((1, 2, 2, 4), np.uint64), np.zeros((1, 4), np.uint64),
-                 msm.FQ2_LIKE, (2, 2, 4), None, vectorised=True)
+@pytest.mark.parametrize("window", [3, 6, 9])
+def test_vectorised_g2_msm_equals_py_ecc_and_the_scalar_kernel(window):
+    rng = random.Random(100 + window)
+    ks = [rng.randrange(1, R) for _ in range(16)]
+    ss = [rng.choice([0, 1, 3, rng.randrange(R), R - 1]) for _ in range(16 * 6)]
+    points = np.tile(convert.g2_from_py_ecc([ob.multiply(ob.G2, k) for k in ks]), (6, 1, 1, 1))
+    scalars = convert.scalars_from_ints(ss)
+    vec = msm.msm_g2(points, scalars, window=window, vectorised=True)
+    assert np.array_equal(vec, msm.msm_g2(points, scalars, window=window, vectorised=False))
+    total = sum(k * s for k, s in zip(ks * 6, ss)) % R
+    assert convert.g2_to_ints(vec[None])[0] == (convert._py_ecc_affine(ob.multiply(ob.G2, total)) if total else None)
+
+
+def test_vectorised_g2_msm_with_a_point_beside_its_negation():
+    k = 987654321
+    points = convert.g2_from_py_ecc([ob.multiply(ob.G2, k), ob.neg(ob.multiply(ob.G2, k)), ob.G2] * 20)
+    scalars = convert.scalars_from_ints([5, 5, 2] * 20)
+    out = msm.msm_g2(points, scalars, window=4, vectorised=True)
+    assert convert.g2_to_ints(out[None])[0] == convert._py_ecc_affine(ob.multiply(ob.G2, 40))
