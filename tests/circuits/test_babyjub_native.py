@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import random
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -36,24 +33,8 @@ from circuits.babyjub import (
     unpack_point,
 )
 
-REPO = Path(__file__).resolve().parents[2]
-ORACLE = REPO / "scripts" / "circomlibjs_oracle.js"
 R = FIELD_MODULUS
 L = SUBGROUP_ORDER
-
-
-def run_circomlibjs(requests: list[dict]) -> list:
-    """Answers from scripts/circomlibjs_oracle.js, one node process for the whole batch."""
-    if shutil.which("node") is None:
-        pytest.skip("node is not on PATH: comparisons with circomlibjs need it")
-    if not (REPO / "node_modules" / "circomlibjs").is_dir():
-        pytest.skip("node_modules/circomlibjs is missing (npm ci): comparisons with circomlibjs need it")
-    done = subprocess.run(
-        ["node", str(ORACLE)], input=json.dumps({"requests": requests}),
-        capture_output=True, text=True, timeout=600, cwd=REPO,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
 
 
 def as_json(p) -> list[str]:
@@ -84,7 +65,7 @@ NON_CANONICAL_ALIAS = (
 
 
 @pytest.fixture(scope="module")
-def circomlibjs():
+def circomlibjs(run_circomlibjs):
     """All of this module's questions to circomlibjs, asked in one node process."""
     pairs = [(p, q) for p in ALL_POINTS[::3] for q in ALL_POINTS[::4]] + [(p, p) for p in ALL_POINTS]
     mults = [(p, k) for p in ALL_POINTS[::5] for k in SCALARS]  # subgroup, negated, full-group, low-order points

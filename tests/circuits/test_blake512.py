@@ -3,32 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import random
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from circuits.blake512 import BLAKE512_CONSTANTS, BLAKE512_IV, SIGMA, blake512
 
-REPO = Path(__file__).resolve().parents[2]
-ORACLE = REPO / "scripts" / "circomlibjs_oracle.js"
-
-
-def run_circomlibjs(requests: list[dict]) -> list:
-    """Answers from scripts/circomlibjs_oracle.js, one node process for the whole batch."""
-    if shutil.which("node") is None:
-        pytest.skip("node is not on PATH: comparisons with npm blake-hash need it")
-    if not (REPO / "node_modules" / "blake-hash").is_dir() or not (REPO / "node_modules" / "circomlibjs").is_dir():
-        pytest.skip("node_modules/blake-hash or circomlibjs is missing (npm ci): comparisons need them")
-    done = subprocess.run(
-        ["node", str(ORACLE)], input=json.dumps({"requests": requests}),
-        capture_output=True, text=True, timeout=600, cwd=REPO,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
 
 
 def test_official_test_values_of_the_blake_paper():
@@ -70,7 +51,7 @@ BLAKE_HASH_LENGTHS = [0, 1, 2, 31, 32, 33, 63, 64, 65, 110, 111, 112, 113, 127, 
 
 
 @pytest.mark.node
-def test_digest_equals_npm_blake_hash_at_every_block_and_padding_boundary():
+def test_digest_equals_npm_blake_hash_at_every_block_and_padding_boundary(run_circomlibjs):
     rng = random.Random(7)
     messages = [bytes(rng.randrange(256) for _ in range(n)) for n in BLAKE_HASH_LENGTHS]
     messages += [bytes([0xFF]) * n for n in (111, 112, 128)]

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import random
-import shutil
-import subprocess
 from dataclasses import replace
 from pathlib import Path
 
@@ -36,24 +33,8 @@ from circuits.eddsa import (
     verify_poseidon,
 )
 
-REPO = Path(__file__).resolve().parents[2]
-ORACLE = REPO / "scripts" / "circomlibjs_oracle.js"
 R = FIELD_MODULUS
 L = SUBGROUP_ORDER
-
-
-def run_circomlibjs(requests: list[dict]) -> list:
-    """Answers from scripts/circomlibjs_oracle.js, one node process for the whole batch."""
-    if shutil.which("node") is None:
-        pytest.skip("node is not on PATH: comparisons with circomlibjs need it")
-    if not (REPO / "node_modules" / "circomlibjs").is_dir():
-        pytest.skip("node_modules/circomlibjs is missing (npm ci): comparisons with circomlibjs need it")
-    done = subprocess.run(
-        ["node", str(ORACLE)], input=json.dumps({"requests": requests}),
-        capture_output=True, text=True, timeout=600, cwd=REPO,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
 
 
 def as_json(p) -> list[str]:
@@ -96,7 +77,7 @@ CIRCOMLIBJS_ACCEPTS_LOW_ORDER_KEYS = {"forgery under the identity as key", "forg
 
 
 @pytest.fixture(scope="module")
-def circomlibjs():
+def circomlibjs(run_circomlibjs):
     """All of this module's questions to circomlibjs, asked in one node process."""
     groups = {
         "prv2pub": [{"op": "prv2pub", "prv": k.hex()} for k in PRIVATE_KEYS],

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -27,23 +25,8 @@ from circuits.poseidon_constants import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
-ORACLE = REPO / "scripts" / "circomlibjs_oracle.js"
 CIRCOMLIBJS = REPO / "node_modules" / "circomlibjs"
 R = FIELD_MODULUS
-
-
-def run_circomlibjs(requests: list[dict]) -> list:
-    """Answers from scripts/circomlibjs_oracle.js, one node process for the whole batch."""
-    if shutil.which("node") is None:
-        pytest.skip("node is not on PATH: comparisons with circomlibjs need it")
-    if not CIRCOMLIBJS.is_dir():
-        pytest.skip("node_modules/circomlibjs is missing (npm ci): comparisons with circomlibjs need it")
-    done = subprocess.run(
-        ["node", str(ORACLE)], input=json.dumps({"requests": requests}),
-        capture_output=True, text=True, timeout=600, cwd=REPO,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
 
 
 def _cases_per_width() -> list[list[int]]:
@@ -62,7 +45,7 @@ POSEIDON_EX_CASES = [([5, 6, 7], 0, 4), ([1, 2], 123456789, 3), ([R - 1] * 16, R
 
 
 @pytest.fixture(scope="module")
-def circomlibjs_answers() -> dict[str, list]:
+def circomlibjs_answers(run_circomlibjs) -> dict[str, list]:
     requests = [{"op": "poseidon", "inputs": [str(x) for x in case]} for case in POSEIDON_CASES]
     requests += [
         {"op": "poseidonEx", "inputs": [str(x) for x in inputs], "initState": str(init), "nOut": n_outs}

@@ -1,0 +1,30 @@
+"""Shared fixtures for the circuits suites: the circomlibjs oracle (scripts/circomlibjs_oracle.js)."""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ORACLE = REPO / "scripts" / "circomlibjs_oracle.js"
+
+
+@pytest.fixture(scope="session")
+def run_circomlibjs():
+    """A function: answers from the circomlibjs oracle, one node process for a whole batch of
+    requests. Skips the test (with the reason) where node or the npm packages are missing."""
+
+    def run(requests: list[dict]) -> list:
+        if shutil.which("node") is None:
+            pytest.skip("node is not on PATH: comparisons with circomlibjs need it")
+        for package in ("circomlibjs", "blake-hash"):
+            if not (REPO / "node_modules" / package).is_dir():
+                pytest.skip(f"node_modules/{package} is missing (npm ci): comparisons with it need it")
+        done = subprocess.run(["node", str(ORACLE)], input=json.dumps({"requests": requests}),
+                              capture_output=True, text=True, timeout=600, cwd=REPO)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    return run
