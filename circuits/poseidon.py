@@ -85,7 +85,7 @@ def poseidon_permutation(state: Sequence[int]) -> list[int]:
     _check_field_elements(state, "state")
     opt: OptimizedPoseidonParams = poseidon_optimized_params(t)
     p = FIELD_MODULUS
-    c, s, m_cols = opt.c, opt.s, list(zip(*opt.m))
+    c, m_cols = opt.c, list(zip(*opt.m))
     half = opt.full_rounds // 2
 
     def full_round(st: list[int], constants: Sequence[int], cols) -> list[int]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .arrays import below_modulus, check_elements, same_length  # noqa: F401 (re-exported)
+from .arrays import check_elements, same_length
 from .constants import MONT_R, Q, R, to_limbs
 from .kernels import field as k
 

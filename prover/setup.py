@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import secrets
 import sys
-import warnings
 from typing import Callable
 
 import numpy as np

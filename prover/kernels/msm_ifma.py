@@ -14,11 +14,10 @@ import numpy as np
 from numba import njit, prange
 
 from ..constants import Q
-from .curve import jac_add, jac_add_mixed, jac_from_affine, jac_infinity, load_jac, store_jac
+from .curve import jac_add_mixed, jac_from_affine, load_jac, store_jac
 from .ifma import (BLOCK, LANES, LIMBS52, P52, v2_conj_scale, v2_mul, v2_norm, v2_sub, v_copy, v_gather,
                    v_load_r52, v_load_r64, v_mul, v_scatter, v_set_one, v_set_to_r52, v_set_to_r64, v_store_r52,
                    v_store_r64, v_sub)
-from .ir import load_fe
 from .msm import _load_signed, bucket_sum
 
 _P52 = np.array(P52, dtype=np.uint64)
