@@ -24,13 +24,16 @@ MAX_WINDOW = 20
 ONES_CHUNKS = 16  # scalars equal to 1 are summed directly, in this many parallel chunks
 
 
-def window_bits(n: int, threads: int | None = None, reduction_weight: float = 3.5) -> int:
+def window_bits(n: int, threads: int | None = None, reduction_weight: float = 3.5,
+                inversion_weight: float = 46.0, vectorised: bool = False) -> int:
     """The window width c minimising a simple cost model of the parallel bucket method.
 
-    Per window: n batch-affine additions (cost 1 each) plus about 2^(c-1) bucket-reduction steps
-    of a mixed and a full Jacobian addition (cost `reduction_weight` each: ~3.5 measured for the
-    scalar kernels and for G1 on IFMA; ~6 for G2 on IFMA, whose additions got cheaper than its
-    Jacobian reduction); windows run `threads` at a time.
+    Per window and in units of one batch-affine addition: n additions, each also carrying its share
+    of the batch's field inversion (`inversion_weight` / batch size: ~46 for the scalar kernel,
+    ~150 for the eight-lane one, whose additions are cheaper than its vector inversion; batches are
+    capped by the bucket count, so small windows pay this heavily), plus about 2^(c-1) bucket-
+    reduction steps (`reduction_weight` each: ~3.5 for the scalar kernels, ~5 for G1 and ~12 for G2
+    on IFMA). Windows run `threads` at a time.
     """
     if threads is None:
         import numba
@@ -39,7 +42,9 @@ def window_bits(n: int, threads: int | None = None, reduction_weight: float = 3.
     best, best_cost = 2, math.inf
     for c in range(2, MAX_WINDOW + 1):
         nwin = -(-(SCALAR_BITS + 1) // c)
-        cost = -(-nwin // threads) * (n + reduction_weight * (1 << (c - 1))) + nwin * c * 0.1
+        batch = _batch_size_ifma(c) if vectorised else _batch_size(c)
+        per_window = n * (1 + inversion_weight / batch) + reduction_weight * (1 << (c - 1))
+        cost = -(-nwin // threads) * per_window + nwin * c * 0.1
         if cost < best_cost:
             best, best_cost = c, cost
     return best
@@ -86,7 +91,11 @@ def _msm(points, scalars, like, point_shape, window, vectorised=None):
         return out
     scalars_below_r(scalars, R)
     vector = _use_ifma(vectorised)
-    c = window or window_bits(n, reduction_weight=6.0 if (vector and like is FQ2_LIKE) else 3.5)
+    if vector:  # measured: eight-lane additions are ~3x cheaper, so reductions weigh more
+        weights = dict(reduction_weight=12.0 if like is FQ2_LIKE else 5.0, inversion_weight=150.0)
+    else:
+        weights = dict(reduction_weight=3.5, inversion_weight=46.0)
+    c = window or window_bits(n, vectorised=vector, **weights)
     nwin = -(-(SCALAR_BITS + 1) // c)
     digits = np.empty((nwin, n), np.int32 if c < 31 else np.int64)
     top_copies = _top_window_copies(c, nwin)
