@@ -30,6 +30,19 @@ TO_R64 = (1 << 256) % Q         # plain constant: M'(x 2^260, 2^256) = x 2^256
 
 
 def _host_has_ifma() -> bool:
+    """True when this CPU has AVX-512 IFMA and Numba compiles for this CPU.
+
+    ZKROLLUP_NO_IFMA=1 turns the eight-lane kernels off (the scalar ones do the same work); so does
+    a NUMBA_CPU_NAME other than "host", since Numba then compiles for another CPU.
+    """
+    import os
+
+    from numba.core import config
+
+    if os.environ.get("ZKROLLUP_NO_IFMA", "") not in ("", "0"):
+        return False
+    if config.CPU_NAME not in (None, "", "host") or config.CPU_FEATURES not in (None, ""):
+        return False
     try:
         features = llvm_binding.get_host_cpu_features()
     except Exception:  # pragma: no cover - llvmlite cannot tell

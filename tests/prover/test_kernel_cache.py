@@ -1,0 +1,29 @@
+"""Stale Numba caches are cleared when any kernel source (or the constants) changes."""
+
+from prover.kernels import clear_stale_cache
+
+
+def test_cache_is_cleared_when_a_dependency_changes_and_only_then(tmp_path):
+    (tmp_path / "ir.py").write_text("A = 1\n")
+    (tmp_path / "msm.py").write_text("B = 2\n")
+    constants = tmp_path / "constants.txt"
+    constants.write_text("Q = 7\n")
+    cache = tmp_path / "__pycache__"
+    cache.mkdir()
+    (cache / "msm.window_sum-1.py311.nbi").write_text("index")
+    (cache / "msm.window_sum-1.py311.1.nbc").write_text("code")
+
+    assert clear_stale_cache(tmp_path, (constants,))          # no record yet: cleared
+    assert not list(cache.glob("*.nb?"))
+    (cache / "msm.window_sum-1.py311.nbi").write_text("fresh index")
+    assert not clear_stale_cache(tmp_path, (constants,))      # nothing changed: kept
+    assert (cache / "msm.window_sum-1.py311.nbi").exists()
+
+    (tmp_path / "ir.py").write_text("A = 3\n")                # an edit to a file the kernels depend on
+    assert clear_stale_cache(tmp_path, (constants,))
+    assert not (cache / "msm.window_sum-1.py311.nbi").exists()
+
+    (cache / "x.nbi").write_text("index")
+    constants.write_text("Q = 11\n")                          # and to the constants
+    assert clear_stale_cache(tmp_path, (constants,))
+    assert not (cache / "x.nbi").exists()
