@@ -53,6 +53,16 @@ def prepare_verifying_key(vk: VerifyingKey, backend: Optional[str] = None) -> Pr
     ):
         if point is None:
             raise BadPoint(f"{label}: the point at infinity is not a usable key element")
+    # gamma = delta merges e(vk_x, gamma) e(C, delta) into e(vk_x + C, delta): from one valid proof
+    # anyone can then shift C to match any public inputs. snarkjs's uncontributed zkey (zkey_0000)
+    # has this shape, so it is refused here, with the reason.
+    if vk.gamma_g2 == vk.delta_g2:
+        raise BadPoint("vk: gamma_2 equals delta_2, so proofs can be forged for any public inputs "
+                       "(an uncontributed snarkjs key? run `snarkjs zkey contribute` first)")
+    # IC_i at infinity (i >= 1) drops public input i from the equation: any value would verify.
+    for i, point in enumerate(vk.gamma_abc_g1[1:], start=1):
+        if point is None:
+            raise BadPoint(f"vk.gamma_abc_g1[{i}]: the point at infinity leaves public input {i} unbound")
     check_g1(vk.alpha_g1, "vk.alpha_g1")
     for label, point in (("vk.beta_g2", vk.beta_g2), ("vk.gamma_g2", vk.gamma_g2), ("vk.delta_g2", vk.delta_g2)):
         _check_g2(point, label, arithmetic)

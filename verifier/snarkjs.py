@@ -76,6 +76,8 @@ def _read_json(path: PathLike) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise MalformedInput(f"{path}: not valid JSON ({error.msg} at line {error.lineno} column {error.colno})") from error
+    except ValueError as error:  # e.g. an integer literal past Python's 4300-digit conversion limit
+        raise MalformedInput(f"{path}: a number in the JSON is far too large to be a field element") from error
 
 
 # py_ecc raises the interpreter's recursion limit to 100000 when imported, so json.loads on deeply

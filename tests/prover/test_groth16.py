@@ -265,7 +265,9 @@ def snarkjs_key(tmp_path_factory):
     _snarkjs("powersoftau", "new", "bn128", "6", "pot0.ptau", cwd=folder)
     _snarkjs("powersoftau", "contribute", "pot0.ptau", "pot1.ptau", "--name=test", "-e=zkrollup tests", cwd=folder)
     _snarkjs("powersoftau", "prepare", "phase2", "pot1.ptau", "pot.ptau", cwd=folder)
-    _snarkjs("groth16", "setup", "main.r1cs", "pot.ptau", "main.zkey", cwd=folder)
+    _snarkjs("groth16", "setup", "main.r1cs", "pot.ptau", "main0.zkey", cwd=folder)
+    # An uncontributed zkey has gamma = delta, which our verifier refuses (forgeable): contribute once.
+    _snarkjs("zkey", "contribute", "main0.zkey", "main.zkey", "--name=test", "-e=zkrollup tests", cwd=folder)
     _snarkjs("zkey", "export", "verificationkey", "main.zkey", "vk.json", cwd=folder)
     return folder
 
@@ -278,6 +280,17 @@ def test_we_prove_a_circom_circuit_with_a_snarkjs_key_and_snarkjs_verifies(snark
     snarkjs.write_public_inputs(public, snarkjs_key / "ours_public.json")
     assert "OK" in _snarkjs("groth16", "verify", "vk.json", "ours_public.json", "ours_proof.json", cwd=snarkjs_key)
     assert verify(snarkjs.read_verifying_key(snarkjs_key / "vk.json"), public, proof)
+
+
+@pytest.mark.node
+def test_an_uncontributed_snarkjs_key_is_refused_as_forgeable(snarkjs_key):
+    # snarkjs's zkey before any contribution has gamma = delta: proofs for it can be forged.
+    _snarkjs("zkey", "export", "verificationkey", "main0.zkey", "vk0.json", cwd=snarkjs_key)
+    vk0 = snarkjs.read_verifying_key(snarkjs_key / "vk0.json")
+    assert vk0.gamma_g2 == vk0.delta_g2
+    proof, public = prove(zkey.load_zkey(snarkjs_key / "main.zkey"), load_wtns(snarkjs_key / "w.wtns"))
+    with pytest.raises(VerifierInputError, match="forged"):
+        verify(vk0, public, proof)
 
 
 @pytest.mark.node

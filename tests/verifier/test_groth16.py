@@ -288,3 +288,44 @@ def test_proof_with_any_one_coordinate_changed_is_rejected_or_refused(instance, 
         assert verify(instance.vk, instance.public_inputs, tampered, backend="mcl") is False
     except BadPoint:
         pass
+
+
+def test_key_with_gamma_equal_to_delta_is_refused_because_it_allows_forgeries():
+    from dataclasses import replace as _replace
+
+    from verifier.groth16 import prepare_verifying_key
+    from verifier.types import BadPoint as _BadPoint
+
+    vk = _forgeable_base_key()
+    with pytest.raises(_BadPoint, match="forged"):
+        prepare_verifying_key(_replace(vk, delta_g2=vk.gamma_g2))
+
+
+def test_key_with_an_input_point_at_infinity_is_refused_because_it_leaves_the_input_unbound():
+    from dataclasses import replace as _replace
+
+    from verifier.groth16 import prepare_verifying_key
+    from verifier.types import BadPoint as _BadPoint
+
+    vk = _forgeable_base_key()
+    ic = list(vk.gamma_abc_g1)
+    ic[1] = None
+    with pytest.raises(_BadPoint, match="unbound"):
+        prepare_verifying_key(_replace(vk, gamma_abc_g1=tuple(ic)))
+
+
+def _forgeable_base_key():
+    from py_ecc import bn128
+
+    from verifier.types import VerifyingKey
+
+    def g1(k):
+        p = bn128.multiply(bn128.G1, k)
+        return (int(p[0]), int(p[1]))
+
+    def g2(k):
+        p = bn128.multiply(bn128.G2, k)
+        return (tuple(int(c) for c in p[0].coeffs), tuple(int(c) for c in p[1].coeffs))
+
+    return VerifyingKey(alpha_g1=g1(3), beta_g2=g2(5), gamma_g2=g2(7), delta_g2=g2(11),
+                        gamma_abc_g1=(g1(13), g1(17)))

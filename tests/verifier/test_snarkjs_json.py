@@ -287,3 +287,13 @@ def test_parsers_answer_any_one_leaf_changed_with_a_value_or_a_verifier_input_er
         PARSERS[which](mutated)
     except VerifierInputError as error:
         assert "\n" not in str(error)
+
+
+def test_a_number_too_long_to_convert_is_malformed_input_not_a_crash(tmp_path):
+    from verifier import snarkjs as _snarkjs
+    from verifier.types import MalformedInput as _MalformedInput
+
+    path = tmp_path / "public.json"
+    path.write_text("[" + "9" * 5000 + "]")
+    with pytest.raises(_MalformedInput, match="too large"):
+        _snarkjs.read_public_inputs(path)

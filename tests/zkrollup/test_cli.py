@@ -98,3 +98,10 @@ def test_malformed_r1cs_exits_two(tmp_path, capsys):
     assert main(["-q", "groth16", "setup", str(tmp_path / "bad.r1cs"), str(tmp_path / "k.zkey")]) == EXIT_BAD_INPUT
     assert "magic" in capsys.readouterr().err.lower()
     assert not (tmp_path / "k.zkey").exists()
+
+
+def test_number_too_long_to_parse_exits_two_not_invalid(files, capsys):
+    (files / "huge_public.json").write_text("[" + "7" * 5000 + ", \"6\"]")
+    assert _verify(files, public="huge_public.json") == EXIT_BAD_INPUT
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "\n" not in err
