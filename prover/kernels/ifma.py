@@ -359,123 +359,88 @@ def v_scatter(typingctx, scratch, block_in, dst, idx, start, count, coord, width
     return types.void(scratch, block_in, dst, idx, start, count, coord, width, component), codegen
 
 
-@intrinsic
-def v_load_r64(typingctx, scratch, out, src64, first, count):
-    """Block `out` = the 52-bit limbs of 4x64-limb elements src64[first .. first + 7] (lanes past
-    count repeat element `first`); no change of Montgomery form (multiply by TO_R52 for that)."""
-    if not (_is_u64_array(scratch) and _is_u64_array(src64)):
-        return None
-
-    def codegen(context, builder, sig, args):
-        data = _data(context, builder, sig.args[0], args[0])
-        block = _intp(context, builder, args[1], sig.args[1])
-        src = _data(context, builder, sig.args[2], args[2])
-        first = _intp(context, builder, args[3], sig.args[3])
-        count = _intp(context, builder, args[4], sig.args[4])
-        words = [ir.Constant(V, ir.Undefined)] * 4
-        for lane in range(LANES):
-            e = builder.add(first, ir.Constant(first.type, lane))
-            e = builder.select(builder.icmp_signed("<", e, count), e, first)
-            for w in range(4):
-                value = builder.load(builder.gep(src, [builder.add(builder.mul(e, ir.Constant(e.type, 4)),
-                                                                   ir.Constant(e.type, w))]))
-                words[w] = builder.insert_element(words[w], value, ir.Constant(I32, lane))
-        m = _vc(MASK52)
-        sh = lambda v, k: builder.lshr(v, _vc(k))  # noqa: E731
-        sl = lambda v, k: builder.shl(v, _vc(k))   # noqa: E731
-        limbs = [
-            builder.and_(words[0], m),
-            builder.and_(builder.or_(sh(words[0], 52), sl(words[1], 12)), m),
-            builder.and_(builder.or_(sh(words[1], 40), sl(words[2], 24)), m),
-            builder.and_(builder.or_(sh(words[2], 28), sl(words[3], 36)), m),
-            sh(words[3], 16),
-        ]
-        _store_block(builder, data, block, limbs)
-        return context.get_dummy_value()
-
-    return types.void(scratch, out, src64, first, count), codegen
+def _lane_elements(builder, first, count):
+    """Element numbers first .. first + 7, the ones past count replaced by first."""
+    out = []
+    for lane in range(LANES):
+        e = builder.add(first, ir.Constant(first.type, lane))
+        out.append(builder.select(builder.icmp_signed("<", e, count), e, first))
+    return out
 
 
-@intrinsic
-def v_store_r64(typingctx, scratch, block_in, dst64, first, count):
-    """Write the lanes of block `block_in` (limbs below 2^52, value below 2^256) as 4x64-limb
-    elements dst64[first ..], lanes past count skipped."""
-    if not (_is_u64_array(scratch) and _is_u64_array(dst64)):
-        return None
-
-    def codegen(context, builder, sig, args):
-        data = _data(context, builder, sig.args[0], args[0])
-        block = _intp(context, builder, args[1], sig.args[1])
-        dst = _data(context, builder, sig.args[2], args[2])
-        first = _intp(context, builder, args[3], sig.args[3])
-        count = _intp(context, builder, args[4], sig.args[4])
-        l = _load_block(builder, data, block)
-        sh = lambda v, k: builder.lshr(v, _vc(k))  # noqa: E731
-        sl = lambda v, k: builder.shl(v, _vc(k))   # noqa: E731
-        words = [
-            builder.or_(l[0], sl(l[1], 52)),
-            builder.or_(sh(l[1], 12), sl(l[2], 40)),
-            builder.or_(sh(l[2], 24), sl(l[3], 28)),
-            builder.or_(sh(l[3], 36), sl(l[4], 16)),
-        ]
-        for lane in range(LANES):
-            e = builder.add(first, ir.Constant(first.type, lane))
-            e = builder.select(builder.icmp_signed("<", e, count), e, first)
-            for w in range(4):
-                value = builder.extract_element(words[w], ir.Constant(I32, lane))
-                builder.store(value, builder.gep(dst, [builder.add(builder.mul(e, ir.Constant(e.type, 4)),
-                                                                    ir.Constant(e.type, w))]))
-        return context.get_dummy_value()
-
-    return types.void(scratch, block_in, dst64, first, count), codegen
+def _read_run(builder, src, first, count, words):
+    """Vectors of word w (w < words) of eight consecutive `words`-long elements of src."""
+    vectors = [ir.Constant(V, ir.Undefined)] * words
+    for lane, e in enumerate(_lane_elements(builder, first, count)):
+        base = builder.mul(e, ir.Constant(e.type, words))
+        for w in range(words):
+            value = builder.load(builder.gep(src, [builder.add(base, ir.Constant(e.type, w))]))
+            vectors[w] = builder.insert_element(vectors[w], value, ir.Constant(I32, lane))
+    return vectors
 
 
-@intrinsic
-def v_store_r52(typingctx, scratch, block_in, dst52, first, count):
-    """Write the lanes of block `block_in` as R52 elements dst52[first ..] (5 uint64 each)."""
-    if not (_is_u64_array(scratch) and _is_u64_array(dst52)):
-        return None
-
-    def codegen(context, builder, sig, args):
-        data = _data(context, builder, sig.args[0], args[0])
-        block = _intp(context, builder, args[1], sig.args[1])
-        dst = _data(context, builder, sig.args[2], args[2])
-        first = _intp(context, builder, args[3], sig.args[3])
-        count = _intp(context, builder, args[4], sig.args[4])
-        limbs = _load_block(builder, data, block)
-        for lane in range(LANES):
-            e = builder.add(first, ir.Constant(first.type, lane))
-            e = builder.select(builder.icmp_signed("<", e, count), e, first)
-            for i in range(LIMBS52):
-                value = builder.extract_element(limbs[i], ir.Constant(I32, lane))
-                builder.store(value, builder.gep(dst, [builder.add(builder.mul(e, ir.Constant(e.type, LIMBS52)),
-                                                                    ir.Constant(e.type, i))]))
-        return context.get_dummy_value()
-
-    return types.void(scratch, block_in, dst52, first, count), codegen
+def _write_run(builder, dst, first, count, vectors):
+    words = len(vectors)
+    for lane, e in enumerate(_lane_elements(builder, first, count)):
+        base = builder.mul(e, ir.Constant(e.type, words))
+        for w in range(words):
+            value = builder.extract_element(vectors[w], ir.Constant(I32, lane))
+            builder.store(value, builder.gep(dst, [builder.add(base, ir.Constant(e.type, w))]))
 
 
-@intrinsic
-def v_load_r52(typingctx, scratch, out, src52, first, count):
-    """Block `out` = R52 elements src52[first .. first + 7] (lanes past count repeat `first`)."""
-    if not (_is_u64_array(scratch) and _is_u64_array(src52)):
-        return None
+def _r64_to_r52(b, words):
+    """Four 64-bit words -> five 52-bit limbs (same value)."""
+    m = _vc(MASK52)
+    return [
+        b.and_(words[0], m),
+        b.and_(b.or_(b.lshr(words[0], _vc(52)), b.shl(words[1], _vc(12))), m),
+        b.and_(b.or_(b.lshr(words[1], _vc(40)), b.shl(words[2], _vc(24))), m),
+        b.and_(b.or_(b.lshr(words[2], _vc(28)), b.shl(words[3], _vc(36))), m),
+        b.lshr(words[3], _vc(16)),
+    ]
 
-    def codegen(context, builder, sig, args):
-        data = _data(context, builder, sig.args[0], args[0])
-        block = _intp(context, builder, args[1], sig.args[1])
-        src = _data(context, builder, sig.args[2], args[2])
-        first = _intp(context, builder, args[3], sig.args[3])
-        count = _intp(context, builder, args[4], sig.args[4])
-        limbs = [ir.Constant(V, ir.Undefined)] * LIMBS52
-        for lane in range(LANES):
-            e = builder.add(first, ir.Constant(first.type, lane))
-            e = builder.select(builder.icmp_signed("<", e, count), e, first)
-            for i in range(LIMBS52):
-                value = builder.load(builder.gep(src, [builder.add(builder.mul(e, ir.Constant(e.type, LIMBS52)),
-                                                                   ir.Constant(e.type, i))]))
-                limbs[i] = builder.insert_element(limbs[i], value, ir.Constant(I32, lane))
-        _store_block(builder, data, block, limbs)
-        return context.get_dummy_value()
 
-    return types.void(scratch, out, src52, first, count), codegen
+def _r52_to_r64(b, limbs):
+    """Five 52-bit limbs of a value below 2^256 -> four 64-bit words."""
+    return [
+        b.or_(limbs[0], b.shl(limbs[1], _vc(52))),
+        b.or_(b.lshr(limbs[1], _vc(12)), b.shl(limbs[2], _vc(40))),
+        b.or_(b.lshr(limbs[2], _vc(24)), b.shl(limbs[3], _vc(28))),
+        b.or_(b.lshr(limbs[3], _vc(36)), b.shl(limbs[4], _vc(16))),
+    ]
+
+
+def _run_op(name, doc, words, load, convert):
+    """An intrinsic f(scratch, block, array, first, count) moving eight consecutive `words`-long
+    elements of a 1-D uint64 array into the block (load) or out of it, through `convert`."""
+
+    def typer(typingctx, scratch, block, array, first, count):
+        if not (_is_u64_array(scratch) and _is_u64_array(array)):
+            return None
+
+        def codegen(context, builder, sig, args):
+            data = _data(context, builder, sig.args[0], args[0])
+            blk = _intp(context, builder, args[1], sig.args[1])
+            elements = _data(context, builder, sig.args[2], args[2])
+            first_v = _intp(context, builder, args[3], sig.args[3])
+            count_v = _intp(context, builder, args[4], sig.args[4])
+            if load:
+                _store_block(builder, data, blk, convert(builder, _read_run(builder, elements, first_v, count_v, words)))
+            else:
+                _write_run(builder, elements, first_v, count_v, convert(builder, _load_block(builder, data, blk)))
+            return context.get_dummy_value()
+
+        return types.void(scratch, block, array, first, count), codegen
+
+    typer.__name__ = name
+    typer.__doc__ = doc
+    return intrinsic(typer)
+
+
+_same = lambda b, v: v  # noqa: E731
+v_load_r64 = _run_op("v_load_r64", "Block = the 52-bit limbs of 4x64-limb elements array[first ..] (lanes past "
+                     "count repeat `first`); no change of Montgomery form (multiply by TO_R52).", 4, True, _r64_to_r52)
+v_store_r64 = _run_op("v_store_r64", "Write the block's lanes (limbs < 2^52, values < 2^256) as 4x64-limb "
+                      "elements array[first ..].", 4, False, _r52_to_r64)
+v_load_r52 = _run_op("v_load_r52", "Block = R52 elements array[first ..] (5 uint64 each).", LIMBS52, True, _same)
+v_store_r52 = _run_op("v_store_r52", "Write the block's lanes as R52 elements array[first ..].", LIMBS52, False, _same)
