@@ -337,12 +337,6 @@ def point_select_gadget(cs: ConstraintSystem, cond: LinearLike, if_true, if_fals
     return cs.select(cond, tx, fx), cs.select(cond, ty, fy)
 
 
-def _scalar_from_bits(bits: Sequence[int]) -> int:
-    if any(b not in (0, 1) for b in bits):
-        raise ValueError("scalar bits must be 0 or 1")
-    return sum(b << i for i, b in enumerate(bits))
-
-
 def scalar_mul_gadget(cs: ConstraintSystem, p, bits: Sequence[LinearLike]) -> GadgetPoint:
     """k·p for the scalar k = Σ 2^i bits[i] (bits little-endian, asserted boolean) and any point p on the
     curve; the twin of scalar_mul(p, k). Complete formulas only, so no scalar and no point is exceptional.

@@ -48,10 +48,10 @@ def _batch_inv(kernel, like, trailing, name):
     def fn(a: np.ndarray) -> np.ndarray:
         """Inverses of all elements with one field inversion; zeros map to zero."""
         a = check_elements(a, trailing, "a")
-        out = a.copy()
+        buf = np.concatenate([a, np.empty_like(a)])  # the values, then room for the prefix products
         if a.size:
-            kernel(out, np.empty_like(a), len(a), like)
-        return out
+            kernel(buf, 0, len(a), like)
+        return buf[:len(a)].copy()
 
     fn.__name__ = name
     return fn
@@ -64,7 +64,7 @@ fq_sub = _binary(k.fq_binary_arrays, k.FQ_LIKE, _FQ, _SUB, "fq_sub")
 fq_neg = _unary(k.fq_unary_arrays, k.FQ_LIKE, _FQ, _NEG, "fq_neg")
 fq_square = _unary(k.fq_unary_arrays, k.FQ_LIKE, _FQ, _SQR, "fq_square")
 fq_inv = _unary(k.fq_unary_arrays, k.FQ_LIKE, _FQ, _INV, "fq_inv", refuse_zero=True)
-fq_batch_inv = _batch_inv(k.fq_batch_inv_inplace, k.FQ_LIKE, _FQ, "fq_batch_inv")
+fq_batch_inv = _batch_inv(k.fq_batch_inv_run, k.FQ_LIKE, _FQ, "fq_batch_inv")
 
 fq2_mul = _binary(k.fq_binary_arrays, k.FQ2_LIKE, _FQ2, _MUL, "fq2_mul")
 fq2_add = _binary(k.fq_binary_arrays, k.FQ2_LIKE, _FQ2, _ADD, "fq2_add")
@@ -72,7 +72,7 @@ fq2_sub = _binary(k.fq_binary_arrays, k.FQ2_LIKE, _FQ2, _SUB, "fq2_sub")
 fq2_neg = _unary(k.fq_unary_arrays, k.FQ2_LIKE, _FQ2, _NEG, "fq2_neg")
 fq2_square = _unary(k.fq_unary_arrays, k.FQ2_LIKE, _FQ2, _SQR, "fq2_square")
 fq2_inv = _unary(k.fq_unary_arrays, k.FQ2_LIKE, _FQ2, _INV, "fq2_inv", refuse_zero=True)
-fq2_batch_inv = _batch_inv(k.fq_batch_inv_inplace, k.FQ2_LIKE, _FQ2, "fq2_batch_inv")
+fq2_batch_inv = _batch_inv(k.fq_batch_inv_run, k.FQ2_LIKE, _FQ2, "fq2_batch_inv")
 
 fr_mul = _binary(k.fr_binary_arrays, k.FR_LIKE, _FQ, _MUL, "fr_mul")
 fr_add = _binary(k.fr_binary_arrays, k.FR_LIKE, _FQ, _ADD, "fr_add")
@@ -80,7 +80,7 @@ fr_sub = _binary(k.fr_binary_arrays, k.FR_LIKE, _FQ, _SUB, "fr_sub")
 fr_neg = _unary(k.fr_unary_arrays, k.FR_LIKE, _FQ, _NEG, "fr_neg")
 fr_square = _unary(k.fr_unary_arrays, k.FR_LIKE, _FQ, _SQR, "fr_square")
 fr_inv = _unary(k.fr_unary_arrays, k.FR_LIKE, _FQ, _INV, "fr_inv", refuse_zero=True)
-fr_batch_inv = _batch_inv(k.fr_batch_inv_inplace, k.FR_LIKE, _FQ, "fr_batch_inv")
+fr_batch_inv = _batch_inv(k.fr_batch_inv_run, k.FR_LIKE, _FQ, "fr_batch_inv")
 
 
 def _const_vector(value: int, n: int) -> np.ndarray:

@@ -11,9 +11,9 @@ import numpy as np
 from numba import njit, prange
 
 from ..constants import G1_B, G2_B, MONT_R, Q, R, to_limbs
-from .ir import (constant_fn, fe_equal, fe_zero_like, fq_add, fq_double, fq_mul, fq_neg,
+from .ir import (constant_fn, fe_equal, fe_zero_like, fq_add, fq_double, fq_mul,
                  fq_one_like, fq_sqr, fq_sub, is_zero, load_fe, store_fe)
-from .field import fq_inv
+from .field import fq_batch_inv_run, fq_inv
 
 curve_b = constant_fn("curve_b", {  # b in Montgomery form: G1's for Fq, the twist's for Fq2
     4: to_limbs(G1_B * MONT_R % Q),
@@ -116,11 +116,6 @@ def jac_add(p, q):
     Y3 = fq_sub(fq_mul(r, fq_sub(V, X3)), fq_double(fq_mul(S1, J)))
     Z3 = fq_mul(fq_sub(fq_sub(fq_sqr(fq_add(Z1, Z2)), Z1Z1), Z2Z2), H)
     return (X3, Y3, Z3)
-
-
-@njit(cache=True)
-def jac_neg(p):
-    return (p[0], fq_neg(p[1]), p[2])
 
 
 @njit(cache=True)
@@ -246,7 +241,7 @@ def batch_affine_add_arrays(a, b, out, scratch, like):
                 den = fq_double(y1)
         store_fe(scratch, i, num)
         store_fe(scratch, n + i, den)
-    _batch_inverse_section(scratch, n, n, like)
+    fq_batch_inv_run(scratch, n, n, like)
     for i in range(n):
         x1, y1 = load_fe(a, 2 * i, like), load_fe(a, 2 * i + 1, like)
         x2, y2 = load_fe(b, 2 * i, like), load_fe(b, 2 * i + 1, like)
@@ -263,23 +258,3 @@ def batch_affine_add_arrays(a, b, out, scratch, like):
             y3 = fq_sub(fq_mul(lam, fq_sub(x1, x3)), y1)
         store_fe(out, 2 * i, x3)
         store_fe(out, 2 * i + 1, y3)
-
-
-@njit(cache=True)
-def _batch_inverse_section(buf, start, count, like):
-    """Invert elements start..start+count-1 of buf in place; zeros stay zero.
-
-    Uses elements start+count..start+2*count-1 of buf for the prefix products.
-    """
-    acc = fq_one_like(like)
-    for i in range(count):
-        store_fe(buf, start + count + i, acc)
-        v = load_fe(buf, start + i, like)
-        if not is_zero(v):
-            acc = fq_mul(acc, v)
-    inv = fq_inv(acc)
-    for i in range(count - 1, -1, -1):
-        v = load_fe(buf, start + i, like)
-        if not is_zero(v):
-            store_fe(buf, start + i, fq_mul(inv, load_fe(buf, start + count + i, like)))
-            inv = fq_mul(inv, v)

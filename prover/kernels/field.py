@@ -77,38 +77,38 @@ def _fq_inv_overload(x):
 
 
 @njit(cache=True)
-def fq_batch_inv_inplace(values, scratch, count, like):
-    """Montgomery's trick over the first `count` elements of `values`: one inversion in all.
-
-    Zeros are skipped and stay zero. `scratch` holds at least `count` elements of like's width.
-    """
+def fq_batch_inv_run(buf, start, count, like):
+    """Montgomery's trick: invert elements start .. start+count-1 of buf in place with one field
+    inversion (Fq or Fq2 by like's width). Zeros are skipped and stay zero. Elements
+    start+count .. start+2*count-1 of buf hold the prefix products."""
     acc = fq_one_like(like)
     for i in range(count):
-        store_fe(scratch, i, acc)
-        v = load_fe(values, i, like)
+        store_fe(buf, start + count + i, acc)
+        v = load_fe(buf, start + i, like)
         if not is_zero(v):
             acc = fq_mul(acc, v)
     inv = fq_inv(acc)
     for i in range(count - 1, -1, -1):
-        v = load_fe(values, i, like)
+        v = load_fe(buf, start + i, like)
         if not is_zero(v):
-            store_fe(values, i, fq_mul(inv, load_fe(scratch, i, like)))
+            store_fe(buf, start + i, fq_mul(inv, load_fe(buf, start + count + i, like)))
             inv = fq_mul(inv, v)
 
 
 @njit(cache=True)
-def fr_batch_inv_inplace(values, scratch, count, like):
+def fr_batch_inv_run(buf, start, count, like):
+    """fq_batch_inv_run over Fr."""
     acc = fr_one_like(like)
     for i in range(count):
-        store_fe(scratch, i, acc)
-        v = load_fe(values, i, like)
+        store_fe(buf, start + count + i, acc)
+        v = load_fe(buf, start + i, like)
         if not is_zero(v):
             acc = fr_mul(acc, v)
     inv = fr_inv(acc)
     for i in range(count - 1, -1, -1):
-        v = load_fe(values, i, like)
+        v = load_fe(buf, start + i, like)
         if not is_zero(v):
-            store_fe(values, i, fr_mul(inv, load_fe(scratch, i, like)))
+            store_fe(buf, start + i, fr_mul(inv, load_fe(buf, start + count + i, like)))
             inv = fr_mul(inv, v)
 
 

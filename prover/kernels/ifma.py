@@ -165,44 +165,42 @@ def _is_u64_array(ty):
     return isinstance(ty, types.Array) and ty.dtype == types.uint64 and ty.layout == "C" and ty.ndim == 1
 
 
-def _block_op(name, emit, n_inputs):
-    """An intrinsic op(scratch, out, in_1, ..., in_n) on blocks of a 1-D uint64 scratch array."""
+def _block_intrinsic(name, emit, n_inputs, span=1):
+    """An intrinsic op(scratch, out, in_1, ..., in_n) on operands that are `span` consecutive blocks
+    of a 1-D uint64 scratch array (1: Fq, `emit` maps limb lists to a limb list; 2: Fq2 as (c0, c1),
+    `emit` takes c0, c1 of each operand in turn and returns (c0, c1))."""
 
-    def typer(typingctx, scratch, out, *ins):
+    def build(typingctx, scratch, out, *ins):
         if not _is_u64_array(scratch) or len(ins) != n_inputs:
             return None
 
         def codegen(context, builder, sig, args):
             data = _data(context, builder, sig.args[0], args[0])
             blocks = [_intp(context, builder, args[k], sig.args[k]) for k in range(1, 2 + n_inputs)]
-            operands = [_load_block(builder, data, blk) for blk in blocks[1:]]
-            _store_block(builder, data, blocks[0], emit(builder, *operands))
+            parts = [[builder.add(blk, ir.Constant(blk.type, j)) for j in range(span)] for blk in blocks]
+            operands = [_load_block(builder, data, part) for block_parts in parts[1:] for part in block_parts]
+            result = emit(builder, *operands)
+            for part, limbs in zip(parts[0], [result] if span == 1 else result):
+                _store_block(builder, data, part, limbs)
             return context.get_dummy_value()
 
         return types.void(scratch, out, *ins), codegen
 
-    typer.__name__ = name
-    return typer
-
-
-def _make(name, emit, n_inputs):
-    typer = _block_op(name, emit, n_inputs)
+    # Numba reads an intrinsic's arity from its signature: give it the exact one.
     if n_inputs == 1:
-        def t1(typingctx, scratch, out, a):
-            return typer(typingctx, scratch, out, a)
-        t1.__name__ = name
-        return intrinsic(t1)
-
-    def t2(typingctx, scratch, out, a, c):
-        return typer(typingctx, scratch, out, a, c)
-    t2.__name__ = name
-    return intrinsic(t2)
+        def typer(typingctx, scratch, out, a):
+            return build(typingctx, scratch, out, a)
+    else:
+        def typer(typingctx, scratch, out, a, c):
+            return build(typingctx, scratch, out, a, c)
+    typer.__name__ = name
+    return intrinsic(typer)
 
 
-v_mul = _make("v_mul", _mont_mul, 2)
-v_add = _make("v_add", _add, 2)
-v_sub = _make("v_sub", _sub, 2)
-v_copy = _make("v_copy", lambda b, x: list(x), 1)
+v_mul = _block_intrinsic("v_mul", _mont_mul, 2)
+v_add = _block_intrinsic("v_add", _add, 2)
+v_sub = _block_intrinsic("v_sub", _sub, 2)
+v_copy = _block_intrinsic("v_copy", lambda b, x: list(x), 1)
 
 
 def _fq2_mul(b, x0, x1, y0, y1):
@@ -213,47 +211,15 @@ def _fq2_mul(b, x0, x1, y0, y1):
     return _sub(b, v0, v1), _sub(b, _sub(b, s, v0), v1)
 
 
-def _fq2_block_op(name, emit, n_inputs):
-    """An intrinsic op(scratch, out, in...) on Fq2 operands, each two consecutive blocks."""
-
-    def build(typingctx, scratch, out, *ins):
-        if not _is_u64_array(scratch) or len(ins) != n_inputs:
-            return None
-
-        def codegen(context, builder, sig, args):
-            data = _data(context, builder, sig.args[0], args[0])
-            blocks = [_intp(context, builder, args[k], sig.args[k]) for k in range(1, 2 + n_inputs)]
-            one = ir.Constant(blocks[0].type, 1)
-            operands = []
-            for blk in blocks[1:]:
-                operands += [_load_block(builder, data, blk), _load_block(builder, data, builder.add(blk, one))]
-            c0, c1 = emit(builder, *operands)
-            _store_block(builder, data, blocks[0], c0)
-            _store_block(builder, data, builder.add(blocks[0], one), c1)
-            return context.get_dummy_value()
-
-        return types.void(scratch, out, *ins), codegen
-
-    if n_inputs == 1:
-        def t1(typingctx, scratch, out, a):
-            return build(typingctx, scratch, out, a)
-        t1.__name__ = name
-        return intrinsic(t1)
-
-    def t2(typingctx, scratch, out, a, c):
-        return build(typingctx, scratch, out, a, c)
-    t2.__name__ = name
-    return intrinsic(t2)
-
-
-v2_mul = _fq2_block_op("v2_mul", _fq2_mul, 2)
-v2_sub = _fq2_block_op("v2_sub", lambda b, x0, x1, y0, y1: (_sub(b, x0, y0), _sub(b, x1, y1)), 2)
-# norm: c0 = x0^2 + x1^2 (c1 left 0); conjugate-scale: (x0 * n, -x1 * n) with n in block pair's c0
-v2_norm = _fq2_block_op("v2_norm", lambda b, x0, x1: (_add(b, _mont_mul(b, x0, x0), _mont_mul(b, x1, x1)),
-                                                      [_vc(0)] * LIMBS52), 1)
-v2_conj_scale = _fq2_block_op(
+_ZERO_LIMBS = [_vc(0)] * LIMBS52
+v2_mul = _block_intrinsic("v2_mul", _fq2_mul, 2, span=2)
+v2_sub = _block_intrinsic("v2_sub", lambda b, x0, x1, y0, y1: (_sub(b, x0, y0), _sub(b, x1, y1)), 2, span=2)
+# norm: c0 = x0^2 + x1^2 (c1 left 0); conjugate-scale: (x0 n, -x1 n) with n the c0 of the second operand
+v2_norm = _block_intrinsic(
+    "v2_norm", lambda b, x0, x1: (_add(b, _mont_mul(b, x0, x0), _mont_mul(b, x1, x1)), _ZERO_LIMBS), 1, span=2)
+v2_conj_scale = _block_intrinsic(
     "v2_conj_scale",
-    lambda b, x0, x1, n0, n1: (_mont_mul(b, x0, n0), _sub(b, [_vc(0)] * LIMBS52, _mont_mul(b, x1, n0))), 2)
+    lambda b, x0, x1, n0, _n1: (_mont_mul(b, x0, n0), _sub(b, _ZERO_LIMBS, _mont_mul(b, x1, n0))), 2, span=2)
 
 
 def _const_block_op(name, value):

@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .curve import (_batch_inverse_section, jac_add, jac_add_mixed, jac_from_affine, jac_infinity, jac_to_affine,
-                    load_jac, store_jac)
+from .curve import jac_add, jac_add_mixed, jac_from_affine, jac_infinity, load_jac, store_jac
+from .field import fq_batch_inv_run
 from .ir import fe_zero_like, fq_mul, fq_sqr, fr_add, fr_mul, fr_one_like, is_zero, load_fe, store_fe
 
 _FR = (np.uint64(0),) * 4
@@ -112,7 +112,7 @@ def _normalise_range(jac, out, lo, hi, base, like):
     zs = base + 2 * lo
     for i in range(count):
         store_fe(jac, zs + i, load_fe(jac, 3 * (lo + i) + 2, like))
-    _batch_inverse_section(jac, zs, count, like)
+    fq_batch_inv_run(jac, zs, count, like)
     zero = fe_zero_like(like)
     for i in range(count):
         z_inv = load_fe(jac, zs + i, like)
@@ -124,13 +124,6 @@ def _normalise_range(jac, out, lo, hi, base, like):
         z_inv2 = fq_sqr(z_inv)
         store_fe(out, 2 * (lo + i), fq_mul(p[0], z_inv2))
         store_fe(out, 2 * (lo + i) + 1, fq_mul(p[1], fq_mul(z_inv2, z_inv)))
-
-
-@njit(cache=True)
-def jac_to_affine_one(jac_flat, like, out):
-    x, y = jac_to_affine(load_jac(jac_flat, 0, like))
-    store_fe(out, 0, x)
-    store_fe(out, 1, y)
 
 
 @njit(cache=True)
