@@ -43,7 +43,10 @@ __all__ = [
     "deployment_chain_id",
     "encode_pubdata",
     "evaluation",
+    "byte_value",
+    "int_field_byte_bits",
     "int_field_bytes",
+    "packed_point_byte_bits",
     "keccak256",
     "level_position",
     "pack_elements",
@@ -271,22 +274,38 @@ def _weighted_sum(values: Sequence, weights: Sequence[int]):
     return linear_sum(values, weights)
 
 
-def int_field_bytes(bits: Sequence, width: int) -> list:
-    """The big-endian bytes of an unsigned field of `width` bytes, from its bits (least significant first,
-    at most 8·width of them; missing high bits are 0). Works on ints or circuit linear combinations."""
+def byte_value(bits: Sequence):
+    """The value of one byte from its 8 bits, least significant first (int or linear combination)."""
+    return _weighted_sum(list(bits), [1 << i for i in range(8)])
+
+
+def int_field_byte_bits(bits: Sequence, width: int) -> list[list]:
+    """The big-endian bytes of an unsigned field of `width` bytes, each as its 8 bits (least significant
+    first), from the value's bits (least significant first, at most 8·width of them; missing high bits are
+    the constant 0). Works on ints or circuit linear combinations."""
     if len(bits) > 8 * width:
         raise LayoutError(f"{len(bits)} bits do not fit a {width}-byte field")
     padded = list(bits) + [0] * (8 * width - len(bits))
-    little = [_weighted_sum(padded[8 * k:8 * k + 8], [1 << i for i in range(8)]) for k in range(width)]
-    return little[::-1]
+    return [padded[8 * k:8 * k + 8] for k in range(width)][::-1]
+
+
+def int_field_bytes(bits: Sequence, width: int) -> list:
+    """int_field_byte_bits as byte values."""
+    return [byte_value(b) for b in int_field_byte_bits(bits, width)]
+
+
+def packed_point_byte_bits(bits: Sequence) -> list[list]:
+    """The 32 bytes of circomlibjs babyJub.packPoint, each as 8 bits (least significant first), from its 256
+    little-endian bits (bit 8k + j is bit j of byte k: y's 254 bits, a 0, the sign of x), in packPoint's
+    own byte order."""
+    if len(bits) != 8 * PUBKEY_BYTES:
+        raise LayoutError(f"a packed point has {8 * PUBKEY_BYTES} bits, got {len(bits)}")
+    return [list(bits[8 * k:8 * k + 8]) for k in range(PUBKEY_BYTES)]
 
 
 def packed_point_bytes(bits: Sequence) -> list:
-    """The 32 bytes of circomlibjs babyJub.packPoint from its 256 little-endian bits (bit 8k + j is bit j of
-    byte k: y's 254 bits, a 0, the sign of x), in packPoint's own byte order."""
-    if len(bits) != 8 * PUBKEY_BYTES:
-        raise LayoutError(f"a packed point has {8 * PUBKEY_BYTES} bits, got {len(bits)}")
-    return [_weighted_sum(bits[8 * k:8 * k + 8], [1 << i for i in range(8)]) for k in range(PUBKEY_BYTES)]
+    """packed_point_byte_bits as byte values."""
+    return [byte_value(b) for b in packed_point_byte_bits(bits)]
 
 
 def pack_elements(byte_values: Sequence) -> list:
