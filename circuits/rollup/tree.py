@@ -250,14 +250,20 @@ def _place4(cs: ConstraintSystem, b0: LinearCombination, b1: LinearCombination,
     return _LevelPlacement(1 - b0 - b1 + t, b0 - t, t, child1, (s0, s1, s2))
 
 
-def _level4(cs: ConstraintSystem, node: LinearCombination, placement: _LevelPlacement) -> LinearCombination:
+def _children4(cs: ConstraintSystem, node: LinearCombination, placement: _LevelPlacement
+               ) -> list[LinearCombination]:
+    """The parent's four children in position order, `node` at its place: three constraints."""
     s0, s1, s2 = placement.siblings
     with cs.gadget("children"):
         c0 = s0 + cs.mul(placement.at0, node - s0)
         c1 = placement.child1_if_not_at1 + cs.mul(placement.at1, node - s0)
         c3 = s2 + cs.mul(placement.at3, node - s2)
         c2 = node + s0 + s1 + s2 - c0 - c1 - c3
-    return poseidon_gadget(cs, [c0, c1, c2, c3])
+    return [c0, c1, c2, c3]
+
+
+def _level4(cs: ConstraintSystem, node: LinearCombination, placement: _LevelPlacement) -> LinearCombination:
+    return poseidon_gadget(cs, _children4(cs, node, placement))
 
 
 def _gadget_path(path_bits: Sequence[LinearLike], siblings: Sequence[Sequence[LinearLike]], arity: int

@@ -143,6 +143,20 @@ def _merkle(update: bool, depth: int = 20):
     return cs.n_constraints
 
 
+def _account_tree(arity: int, update: bool, depth: int = 20):
+    from circuits.rollup.tree import tree_levels, tree_root, tree_update
+
+    levels = tree_levels(depth, arity)
+    cs, xs = _fresh(2 + depth + levels * (arity - 1))
+    bits, flat = xs[2:2 + depth], xs[2 + depth:]
+    siblings = [flat[k * (arity - 1):(k + 1) * (arity - 1)] for k in range(levels)]
+    if update:
+        tree_update(cs, xs[0], xs[1], bits, siblings, arity)
+    else:
+        tree_root(cs, xs[0], bits, siblings, arity)
+    return cs.n_constraints
+
+
 def _babyjub(which):
     from circuits import babyjub as bj
 
@@ -199,6 +213,10 @@ CATALOG = {
     **{f"poseidon({n} inputs)": (lambda n=n: _poseidon(n)) for n in range(1, 17)},
     "merkle_root(depth 20)": lambda: _merkle(False),
     "merkle_update(depth 20), one path for both roots": lambda: _merkle(True),
+    "account tree_root(arity 2, depth 20)": lambda: _account_tree(2, False),
+    "account tree_root(arity 4, depth 20)": lambda: _account_tree(4, False),
+    "account tree_update(arity 2, depth 20), one path for both roots": lambda: _account_tree(2, True),
+    "account tree_update(arity 4, depth 20), one path for both roots": lambda: _account_tree(4, True),
     "babyjub point_add": lambda: _babyjub("add"),
     "babyjub assert_on_curve": lambda: _babyjub("on_curve"),
     "babyjub assert_not_low_order": lambda: _babyjub("not_low_order"),

@@ -352,9 +352,11 @@ def test_non_boolean_path_bit_is_rejected_by_its_boolean_check(opening):
             assert "assert_bool" in failed.value.gadget
 
 
-def _assert_selection_wires_are_bound(compiled, inputs: dict, arity: int, depth: int, n_openings: int) -> None:
-    """Every wire that places the path node among its siblings, changed alone or changed and followed by
-    an honest recomputation of everything after it (a cheating prover), breaks a constraint."""
+def _assert_selection_wires_are_determined(compiled, inputs: dict, arity: int, depth: int,
+                                           n_openings: int) -> None:
+    """Every wire that places the path node among its siblings breaks a constraint when a cheating prover
+    changes it, alone or followed by an honest recomputation of everything after it. The roots are
+    outputs here, not pinned to inputs, so a free wire would show as a satisfied witness."""
     # Arity 4: each level's position products (shared by the openings) and children products;
     # arity 2: circuits.merkle's swap products.
     selection = ("/position", "/children") if arity == 4 else (f"merkle_root(depth={depth})",)
@@ -373,17 +375,43 @@ def _assert_selection_wires_are_bound(compiled, inputs: dict, arity: int, depth:
                     f"wire {wire} ({compiled.wire_gadget[wire]}) set to {value} still satisfies the circuit"
 
 
-def test_tampered_child_selection_wire_is_unsatisfiable(opening):
-    arity, depth, tree, compiled = opening
-    _assert_selection_wires_are_bound(compiled, _opening_assignment(tree, 6, depth), arity, depth, 1)
+@pytest.mark.parametrize("arity", [2, 4])
+def test_tampered_child_selection_wire_is_unsatisfiable(arity):
+    depth = 4
+    tree, index = populated(depth, arity, 1 << depth), 6
+    inputs = root_assignment(tree.get(index), index, tree.proof(index), depth)
+    _assert_selection_wires_are_determined(root_circuit(depth, arity), inputs, arity, depth, 1)
 
 
 def test_tampered_child_selection_wire_of_a_four_ary_update_is_unsatisfiable():
     depth, arity = 4, 4
-    tree, index, new_leaf, honest, _ = _other_leaf_also_changed(depth, arity)
-    inputs = {"old_root": tree.root, "new_root": honest.root, "old": tree.get(index), "new": new_leaf,
-              "bits": path_bits(index, depth), **{f"siblings{k}": s for k, s in enumerate(tree.proof(index))}}
-    _assert_selection_wires_are_bound(update_circuit(depth, arity), inputs, arity, depth, 2)
+    cs = ConstraintSystem()
+    old, new, bits = cs.private_input("old"), cs.private_input("new"), cs.private_inputs("bits", depth)
+    siblings = [cs.private_inputs(f"siblings{k}", 3) for k in range(tree_levels(depth, arity))]
+    old_root, new_root = tree_update(cs, old, new, bits, siblings, arity)
+    cs.public_output("old_root", old_root)
+    cs.public_output("new_root", new_root)
+    tree, index = populated(depth, arity, 9), 11
+    inputs = {"old": tree.get(index), "new": RNG.randrange(R), "bits": path_bits(index, depth),
+              **{f"siblings{k}": s for k, s in enumerate(tree.proof(index))}}
+    _assert_selection_wires_are_determined(cs.compile(), inputs, arity, depth, 2)
+
+
+@pytest.mark.parametrize("position", range(4))
+def test_under_constraint_checker_finds_no_free_wire_in_a_four_ary_placement(position):
+    """Every position and children wire, perturbed alone and replayed, for the node at each position."""
+    from circuits.rollup.tree import _children4, _place4
+
+    def build(cs, w):
+        for b in w["bits"]:
+            cs.assert_bool(b)
+        placement = _place4(cs, w["bits"][0], w["bits"][1], w["siblings"])
+        return _children4(cs, w["node"], placement)
+
+    report = check_gadget(build, {"node": RNG.randrange(R), "bits": [position & 1, position >> 1],
+                                  "siblings": [RNG.randrange(R) for _ in range(3)]})
+    report.assert_sound()
+    assert report.n_wires_checked == 5
 
 
 def test_under_constraint_checker_finds_no_free_wire_in_a_four_ary_update():
