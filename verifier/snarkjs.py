@@ -1,7 +1,8 @@
 """snarkjs's JSON files for Groth16: verification_key.json, proof.json and public.json, read and written.
 
 Written byte for byte as the snarkjs CLI writes them (bfj with `space: 1`, no final newline).
-Reading checks shape, ranges and curve equations, naming the key; G2 subgroup checks are `verify`'s.
+Reading checks shape, ranges and curve equations, naming the key; every number must be its canonical
+decimal string (`verifier.types.canonical_decimal`: one text per number); G2 subgroup checks are `verify`'s.
 """
 
 from __future__ import annotations
@@ -20,13 +21,10 @@ from verifier.curve import (
     default_backend_name,
     get_backend,
 )
-from verifier.types import G1, G2, BadPoint, BadPublicInput, MalformedInput, Proof, VerifierInputError, VerifyingKey
+from verifier.types import (G1, G2, BadPoint, BadPublicInput, MalformedInput, Proof, VerifierInputError,
+                            VerifyingKey, canonical_decimal)
 
 PathLike = Union[str, Path]
-
-_DECIMAL = re.compile(r"[0-9]+")
-# 2^256 has 78 digits; a longer string cannot be a field element and is refused before int() sees it.
-_MAX_DIGITS = 78
 
 
 # ---------------------------------------------------------------------------------------------
@@ -108,28 +106,10 @@ def _read(path: PathLike, parse):
 # Numbers and points.
 
 
-def _decimal(value: Any, key: str) -> int:
-    """A non-negative integer written as snarkjs writes numbers: a string of decimal digits (an int also passes)."""
-    if isinstance(value, bool):
-        raise MalformedInput(f"{key}: expected a decimal string, got a boolean")
-    if isinstance(value, int):
-        if value < 0:
-            raise MalformedInput(f"{key}: expected a non-negative number, got {value}")
-        return value
-    if not isinstance(value, str):
-        raise MalformedInput(f"{key}: expected a decimal string, got {type(value).__name__}")
-    if not _DECIMAL.fullmatch(value):
-        raise MalformedInput(f"{key}: expected a decimal string, got {value[:40]!r}")
-    if len(value) > _MAX_DIGITS:
-        raise MalformedInput(f"{key}: a decimal string of {len(value)} digits is no field element")
-    return int(value)
-
-
 def _coordinate(value: Any, key: str) -> int:
-    number = _decimal(value, key)
-    if number >= FIELD_MODULUS:
-        raise BadPoint(f"{key}: coordinate is not less than the base field modulus q")
-    return number
+    """A base-field coordinate: its canonical decimal string, < q (BadPoint otherwise)."""
+    return canonical_decimal(value, key, below=FIELD_MODULUS, below_name="the base field modulus q",
+                             too_large=BadPoint)
 
 
 def _list(value: Any, key: str, lengths: Sequence[int]) -> list:
@@ -310,16 +290,13 @@ def write_proof(proof: Proof, path: PathLike) -> None:
 
 
 def public_inputs_from_json(obj: Any) -> tuple[int, ...]:
-    """public.json: a list of decimal strings, each < r (how many is `verify`'s to check against the key)."""
+    """public.json: a list of canonical decimal strings, each < r (how many is `verify`'s to check against
+    the key). NonCanonicalDecimal names a value not written as snarkjs writes it; BadPublicInput one >= r."""
     if not isinstance(obj, list):
         raise MalformedInput("public inputs: expected a JSON list of decimal strings")
-    values = []
-    for i, item in enumerate(obj):
-        value = _decimal(item, f"public input {i}")
-        if value >= CURVE_ORDER:
-            raise BadPublicInput(f"public input {i}: not less than the scalar field modulus r")
-        values.append(value)
-    return tuple(values)
+    return tuple(canonical_decimal(item, f"public input {i}", below=CURVE_ORDER,
+                                   below_name="the scalar field modulus r", too_large=BadPublicInput)
+                 for i, item in enumerate(obj))
 
 
 def public_inputs_to_json(public_inputs: Sequence[int]) -> list[str]:

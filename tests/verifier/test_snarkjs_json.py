@@ -10,7 +10,8 @@ import pytest
 from verifier import snarkjs
 from verifier.curve import CURVE_ORDER, FIELD_MODULUS
 from verifier.groth16 import verify
-from verifier.types import BadPoint, BadPublicInput, MalformedInput, Proof, VerifierInputError
+from verifier.types import (BadPoint, BadPublicInput, MalformedInput, NonCanonicalDecimal, Proof, VerifierInputError,
+                            canonical_decimal)
 
 R = CURVE_ORDER
 Q = FIELD_MODULUS
@@ -81,8 +82,11 @@ def test_points_without_z_are_read_as_affine(files, instance):
     assert snarkjs.g2_from_json(files["proof"]["pi_b"][:2], "pi_b") == instance.proof.b
 
 
-def test_public_inputs_written_as_json_numbers_are_accepted():
-    assert snarkjs.public_inputs_from_json([1, "2"]) == (1, 2)
+def test_public_inputs_written_as_json_numbers_are_refused_as_snarkjs_writes_strings():
+    # [33] and ["33"] would be two texts for one statement; snarkjs writes strings, so only they pass.
+    _refused(NonCanonicalDecimal, snarkjs.public_inputs_from_json, ["1", 2], "public input 1", "a JSON number (2)",
+             "snarkjs writes numbers as strings")
+    assert snarkjs.public_inputs_from_json(["1", "2"]) == (1, 2)
 
 
 @pytest.mark.parametrize("backend", ["py_ecc", "mcl"])
@@ -127,8 +131,8 @@ def test_proof_missing_a_key_is_refused_naming_it(files, key):
 def test_non_decimal_strings_are_refused_naming_the_key(files, text):
     obj = copy.deepcopy(files["proof"])
     obj["pi_c"][1] = text
-    _refused(MalformedInput, snarkjs.proof_from_json, obj, "pi_c[1]", "decimal string")
-    _refused(MalformedInput, snarkjs.public_inputs_from_json, [text], "public input 0")
+    _refused(NonCanonicalDecimal, snarkjs.proof_from_json, obj, "pi_c[1]", "is not a canonical decimal")
+    _refused(NonCanonicalDecimal, snarkjs.public_inputs_from_json, [text], "public input 0", "is not a canonical decimal")
 
 
 def test_coordinate_not_less_than_q_is_refused_naming_the_key(files):
@@ -142,8 +146,11 @@ def test_coordinate_not_less_than_q_is_refused_naming_the_key(files):
 
 def test_huge_numbers_are_refused_before_conversion(files):
     obj = copy.deepcopy(files["proof"])
-    obj["pi_a"][0] = "9" * 5000
-    _refused(MalformedInput, snarkjs.proof_from_json, obj, "pi_a[0]", "5000 digits")
+    obj["pi_a"][0] = "9" * 5000   # past int()'s 4300-digit limit: refused on its length
+    _refused(BadPoint, snarkjs.proof_from_json, obj, "pi_a[0]", "a decimal of 5000 digits",
+             "not less than the base field modulus q")
+    _refused(BadPublicInput, snarkjs.public_inputs_from_json, ["1" + "0" * 79], "public input 0",
+             "a decimal of 80 digits", "not less than the scalar field modulus r")
 
 
 def test_point_off_the_curve_is_refused_naming_the_key(files):
@@ -230,7 +237,7 @@ def test_json_nested_too_deeply_is_refused(tmp_path):
     _refused(MalformedInput, snarkjs.read_proof, deep, "nested more than")
     tricky = tmp_path / "public.json"
     tricky.write_text('["[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", "1"]')  # brackets inside strings do not count
-    _refused(MalformedInput, snarkjs.read_public_inputs, tricky, "public input 0", "decimal string")
+    _refused(NonCanonicalDecimal, snarkjs.read_public_inputs, tricky, "public input 0", "'[' is not a digit")
 
 
 # --- any JSON at all: an answer or a VerifierInputError, never another exception -----------------
@@ -297,3 +304,126 @@ def test_a_number_too_long_to_convert_is_malformed_input_not_a_crash(tmp_path):
     path.write_text("[" + "9" * 5000 + "]")
     with pytest.raises(_MalformedInput, match="too large"):
         _snarkjs.read_public_inputs(path)
+
+
+# --- one text per number: only the canonical decimal string snarkjs writes ---------------------
+
+# (value, the rule the refusal names). Each of these reads as 33 to a lax parser (int(), BigInt, JSON),
+# or is not a number at all; accepting any would give one statement two texts.
+NON_CANONICAL = [
+    ("033", "(leading zero)"),
+    ("00", "(leading zero)"),
+    ("0" * 78 + "33", "(leading zero)"),       # 80 characters, but the value is 33: not "too long"
+    ("", "(empty)"),
+    (" 33", "(whitespace)"),
+    ("33\n", "(whitespace)"),
+    ("3 3", "(whitespace)"),
+    ("-33", "(a sign)"),
+    ("+33", "(a sign)"),
+    ("0x21", "(hex, octal or binary prefix)"),
+    ("0X21", "(hex, octal or binary prefix)"),
+    ("0o41", "(hex, octal or binary prefix)"),
+    ("0b100001", "(hex, octal or binary prefix)"),
+    ("3.3e1", "(decimal point or exponent)"),
+    ("33.0", "(decimal point or exponent)"),
+    ("33e0", "(decimal point or exponent)"),
+    ("٣٣", "(non-ASCII digit '٣')"),
+    ("３３", "(non-ASCII digit '３')"),
+    ("3_3", "('_' is not a digit)"),
+    ("33n", "('n' is not a digit)"),
+    (33, "got a JSON number (33); snarkjs writes numbers as strings"),
+    (33.0, "got a JSON number (33.0)"),
+    (True, "got a JSON boolean (true)"),
+    (None, "got null"),
+    (["33"], "got a JSON array"),
+    ({"value": "33"}, "got a JSON object"),
+]
+
+
+def _at(obj, path):
+    for step in path[:-1]:
+        obj = obj[step]
+    return obj, path[-1]
+
+
+# Every place a number is read from text: (which file, path to the number, the name the refusal uses).
+NUMBER_PLACES = [
+    ("public", (1,), "public input 1"),
+    ("proof", ("pi_a", 0), "pi_a[0]"),
+    ("proof", ("pi_b", 1, 0), "pi_b[1][0]"),
+    ("proof", ("pi_c", 2), "pi_c[2]"),
+    ("vk", ("vk_alpha_1", 1), "vk_alpha_1[1]"),
+    ("vk", ("vk_gamma_2", 0, 1), "vk_gamma_2[0][1]"),
+    ("vk", ("vk_delta_2", 2, 0), "vk_delta_2[2][0]"),
+    ("vk", ("IC", 1, 0), "IC[1][0]"),
+    ("vk", ("vk_alphabeta_12", 1, 2, 1), "vk_alphabeta_12[1][2][1]"),
+]
+
+
+@pytest.mark.parametrize("value, rule", NON_CANONICAL, ids=[repr(v)[:24] for v, _ in NON_CANONICAL])
+@pytest.mark.parametrize("which, path, name", NUMBER_PLACES, ids=[name for _, _, name in NUMBER_PLACES])
+def test_every_number_not_written_canonically_is_refused_naming_the_place_and_the_rule(
+        files, which, path, name, value, rule):
+    mutated = copy.deepcopy(files[which])
+    holder, last = _at(mutated, path)
+    holder[last] = value
+    message = _refused(NonCanonicalDecimal, PARSERS[which], mutated, rule)
+    assert message.startswith(f"{name}: "), message
+    if isinstance(value, str):
+        assert f"{json.dumps(value)} is not a canonical decimal {rule}" in message
+
+
+def test_the_canonical_text_of_each_refused_number_is_accepted_in_its_place(files):
+    for which, path, _ in NUMBER_PLACES:
+        holder, last = _at(copy.deepcopy(files[which]), path)
+        canonical = holder[last]
+        for variant in ("0" + canonical, " " + canonical, "+" + canonical):
+            with pytest.raises(NonCanonicalDecimal):
+                canonical_decimal(variant, "x", below=Q, below_name="q")
+        assert canonical_decimal(canonical, "x", below=Q, below_name="q") == int(canonical)
+
+
+def test_a_zero_padded_public_signal_in_a_file_is_refused_in_one_line_naming_file_position_and_rule(tmp_path, files):
+    path = tmp_path / "public.json"
+    padded = list(files["public"])
+    padded[1] = "0" + padded[1]
+    path.write_text(json.dumps(padded))
+    message = _refused(NonCanonicalDecimal, snarkjs.read_public_inputs, path)
+    assert message == f'{path}: public input 1: "{padded[1]}" is not a canonical decimal (leading zero)'
+    padded[1] = "0" * 78 + "33"
+    path.write_text(json.dumps(padded))
+    message = _refused(NonCanonicalDecimal, snarkjs.read_public_inputs, path, "(leading zero)")
+    assert "digits" not in message     # the old, untrue "80 digits is no field element"
+
+
+def test_zero_is_written_as_one_digit_and_read_back():
+    assert snarkjs.public_inputs_to_json([0, 33]) == ["0", "33"]
+    assert snarkjs.public_inputs_from_json(["0", "33"]) == (0, 33)
+
+
+def test_the_largest_field_elements_are_accepted_and_the_moduli_refused():
+    assert snarkjs.public_inputs_from_json([str(R - 1)]) == (R - 1,)
+    _refused(BadPublicInput, snarkjs.public_inputs_from_json, [str(R)], "not less than the scalar field modulus r")
+    assert canonical_decimal(str(Q - 1), "x", below=Q, below_name="q") == Q - 1
+    _refused(BadPoint, lambda point: snarkjs.g1_from_json(point, "pi_a"), [str(Q), "2", "1"], "pi_a[0]",
+             "not less than the base field modulus q")
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet="0123456789 +-.eExXob_٣\n", max_size=8))
+def test_an_accepted_text_is_the_one_text_of_its_number(text):
+    try:
+        value = canonical_decimal(text, "x", below=R, below_name="r")
+    except NonCanonicalDecimal as error:
+        assert "\n" not in str(error) and "is not a canonical decimal (" in str(error)
+        if text.isascii() and text.isdigit():
+            assert str(int(text)) != text      # plain digits are refused only for a leading zero
+    else:
+        assert str(value) == text
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=st.integers(0, R - 1))
+def test_every_field_element_has_its_decimal_text_accepted(value):
+    assert snarkjs.public_inputs_from_json(snarkjs.public_inputs_to_json([value])) == (value,)
+    assert canonical_decimal(str(value), "x", below=R, below_name="r") == value
