@@ -1,0 +1,73 @@
+"""What the rollup's command groups share: the --data-dir option, opening the node, layout options."""
+
+from __future__ import annotations
+
+import argparse
+from contextlib import contextmanager
+
+from .common import CliError, bounded_int
+
+DEFAULT_DATA_DIR = ".zkrollup"
+
+
+def add_data_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", default=DEFAULT_DATA_DIR, metavar="DIR",
+                        help=f"the rollup's data directory (default: ./{DEFAULT_DATA_DIR})")
+
+
+def add_layout_options(parser: argparse.ArgumentParser) -> None:
+    """The circuit shape: tree depth and arity, slots per batch, data binding (defaults: zkrollup.node)."""
+    from zkrollup.node import DEFAULT_LAYOUT as d
+
+    parser.add_argument("--depth", type=bounded_int(2, 32), default=d.depth,
+                        help=f"account tree depth in index bits: 2^DEPTH accounts (default {d.depth}; even for arity 4)")
+    parser.add_argument("--arity", type=int, choices=(2, 4), default=d.arity,
+                        help=f"children per tree node (default {d.arity})")
+    parser.add_argument("--transfers", type=bounded_int(0, 4096), default=d.n_transfers,
+                        help=f"transfer slots per batch (default {d.n_transfers})")
+    parser.add_argument("--registrations", type=bounded_int(0, 64), default=d.n_registrations,
+                        help=f"registration slots per batch (default {d.n_registrations})")
+    parser.add_argument("--binding", choices=("evaluation", "sha256"), default=d.binding,
+                        help="how the proof binds the published pubdata: the evaluation claim (default) "
+                             "or SHA-256 of the pubdata")
+
+
+def layout_from(args):
+    from circuits.rollup.layout import Layout, LayoutError
+
+    try:
+        return Layout(depth=args.depth, arity=args.arity, n_transfers=args.transfers,
+                      n_registrations=args.registrations, binding=args.binding)
+    except LayoutError as exc:
+        raise CliError(str(exc)) from None
+
+
+@contextmanager
+def opened_node(args):
+    """The node of --data-dir, closed after; its refusals become one-line CLI errors (user_errors)."""
+    from zkrollup.node import RollupNode
+
+    node = RollupNode.open(args.data_dir)
+    try:
+        yield node
+    finally:
+        node.close()
+
+
+def short(value) -> str:
+    text = str(value)
+    return text if len(text) <= 18 else f"{text[:8]}…{text[-6:]}"
+
+
+def notifier(report):
+    """A notify callback for the node: warnings through report.warning, other notes on stderr (stdout stays
+    the result)."""
+    import sys
+
+    def notify(text: str) -> None:
+        if text.startswith("warning: "):
+            report.warning(text[len("warning: "):])
+        elif not report.as_json:
+            print(text, file=sys.stderr, flush=True)
+
+    return notify

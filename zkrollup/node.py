@@ -1,0 +1,349 @@
+"""The rollup node: the sequencer's jobs in one place, each a method the CLI and the tests call.
+
+genesis (`RollupNode.init`), account registration, the mempool's admission of signed transfers, the batch
+builder (executor over the mempool), the prover (witness generator + Groth16), the verifier and the L1
+submitter, with reconciliation after a crash between the L1's acceptance and the store's bookkeeping. Owns
+the policy and the order of these steps; not the circuit, the executor's rules, storage or the L1 itself.
+
+Data directory: `rollup.sqlite` + `keystore.json` (zkrollup.store), `l1.sqlite` (the Python L1 stand-in)
+and `node.json` (which L1, the operator's address, the format version). Proving keys and compiled circuits
+live in the shared cache (zkrollup.keys), one per circuit shape.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+from circuits.rollup.batch import BatchWitnessInputs
+from circuits.rollup.layout import Layout
+from zkrollup import keys
+from zkrollup.executor import (ExecutionError, Registration, TransferRefused, check_transfer, execute_batch)
+from zkrollup.l1 import GenesisAccount, L1Error, PythonL1, SubmitReceipt
+from zkrollup.state import Account, RollupState
+from zkrollup.store import Batch, DuplicateTransfer, Store, StoreError
+from zkrollup.wallet import KeyPair, SignedTransfer, Transfer, generate_keypair, sign_transfer
+
+__all__ = ["NodeError", "RollupNode", "DEFAULT_LAYOUT", "NODE_FILE"]
+
+NODE_FILE = "node.json"
+NODE_FORMAT = 1
+DEFAULT_LAYOUT = Layout(depth=20, arity=4, n_transfers=4, n_registrations=2, binding="evaluation")
+#: The fee account is the operator's, made at genesis at this index; funded genesis accounts follow it.
+FEE_ACCOUNT = 1
+
+Notify = Callable[[str], None]
+
+
+class NodeError(ValueError):
+    """A request the node refuses (one line: what is wrong, and the batch, account or file concerned)."""
+
+
+@dataclass
+class AccountView:
+    """Accounts only (no tree): enough for the executor's checks when admitting a transfer."""
+
+    layout: Layout
+    accounts: dict[int, Account] = field(default_factory=dict)
+
+    def get(self, index: int) -> Account | None:
+        return self.accounts.get(index)
+
+
+class RollupNode:
+    """One rollup deployment on one machine: its store, its L1 and its keys. Open with `open(data_dir)`,
+    create with `init(...)`."""
+
+    def __init__(self, data_dir: Path, store: Store, l1: PythonL1, config: dict):
+        self.data_dir = data_dir
+        self.store = store
+        self.l1 = l1
+        self.config = config
+        self.layout: Layout = store.layout
+        self.chain_id: int = store.chain_id
+        self.operator: str = config["operator"]
+
+    # --- genesis -------------------------------------------------------------------------------------
+    @classmethod
+    def init(cls, data_dir: str | os.PathLike, layout: Layout = DEFAULT_LAYOUT, *, accounts: int = 3,
+             balance: int = 1_000_000, notify: Notify | None = None, setup_progress=None) -> "RollupNode":
+        """Create a rollup in `data_dir` (which must not exist or be empty): the operator's fee account
+        (index 1) and `accounts` funded genesis accounts (indices 2..), their keys in the keystore; the
+        proving key for the layout (made once per shape, cached); the L1 stand-in deployed with the verifying
+        key, the genesis root and the genesis accounts. All or nothing: built in a temporary folder, then
+        renamed into place."""
+        target = Path(data_dir)
+        if target.exists() and (not target.is_dir() or any(target.iterdir())):
+            raise NodeError(f"{target}: already exists and is not empty (choose a new --data-dir)")
+        if not 0 <= accounts <= min(1000, layout.n_accounts - 2):
+            raise NodeError(f"--accounts must be 0..{min(1000, layout.n_accounts - 2)} for depth {layout.depth}")
+        if not 0 <= balance < 1 << 64:
+            raise NodeError("--balance must be a u64")
+        _, pk = keys.proving_key_for(layout, setup_progress=setup_progress, notify=notify)
+        from prover.groth16 import verifying_key
+
+        vk = verifying_key(pk)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+        try:
+            pairs = {FEE_ACCOUNT: generate_keypair()}
+            for i in range(accounts):
+                pairs[FEE_ACCOUNT + 1 + i] = generate_keypair()
+            genesis = {i: Account(*kp.public_key, 0 if i == FEE_ACCOUNT else balance, 0) for i, kp in pairs.items()}
+            genesis_root = RollupState(layout, genesis).root
+            operator = "0x" + os.urandom(20).hex()
+            l1 = PythonL1.deploy(staging, layout, vk, genesis_root,
+                                 [GenesisAccount(i, a.ax, a.ay, a.balance) for i, a in sorted(genesis.items())],
+                                 [operator])
+            store = Store.create(staging, layout, l1.chain_id, FEE_ACCOUNT, genesis)
+            for i, kp in pairs.items():
+                store.add_key(i, kp.private_key)
+            if store.genesis_root != l1.genesis_root():
+                raise NodeError("the store's genesis root differs from the L1's")
+            store.close()
+            l1.close()
+            (staging / NODE_FILE).write_text(json.dumps({"format": NODE_FORMAT, "l1": "python",
+                                                          "operator": operator}, indent=2) + "\n")
+            if target.exists():
+                target.rmdir()
+            os.replace(staging, target)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return cls.open(target)
+
+    @classmethod
+    def open(cls, data_dir: str | os.PathLike) -> "RollupNode":
+        """Open an existing data directory; NodeError (one line) if it is missing, incomplete or of another
+        format. Finishes a submission the L1 accepted but the store did not record (crash recovery)."""
+        path = Path(data_dir)
+        if not path.is_dir():
+            raise NodeError(f"{path}: no such data directory (run `zkrollup init --data-dir {path}` first)")
+        config_path = path / NODE_FILE
+        try:
+            config = json.loads(config_path.read_text())
+        except FileNotFoundError:
+            raise NodeError(f"{config_path}: missing: {path} is not a zkrollup data directory") from None
+        except (OSError, ValueError) as exc:
+            raise NodeError(f"{config_path}: unreadable: {exc}") from None
+        if not isinstance(config, dict) or config.get("format") != NODE_FORMAT:
+            raise NodeError(f"{config_path}: made by another version of zkrollup (format {config.get('format') if isinstance(config, dict) else '?'})")
+        store = Store.open(path)
+        l1 = PythonL1.open(path)
+        node = cls(path, store, l1, config)
+        if l1.chain_id != store.chain_id or l1.layout != store.layout:
+            raise NodeError(f"{path}: the store and the L1 deployment disagree (chain id or layout)")
+        node.reconcile()
+        return node
+
+    def close(self) -> None:
+        self.store.close()
+        self.l1.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # --- state views ---------------------------------------------------------------------------------
+    def _unsettled_batches(self) -> list[Batch]:
+        return [b for b in self.store.batches() if b.status != "submitted"]
+
+    def tip_accounts(self) -> dict[int, Account]:
+        """Accounts after every batch built so far (settled state + unsubmitted batches, in order)."""
+        accounts = self.store.accounts()
+        for batch in self._unsettled_batches():
+            accounts.update(batch.accounts_after)
+        return accounts
+
+    def tip_state(self) -> RollupState:
+        state = RollupState(self.layout, self.tip_accounts())
+        if state.root != self.store.tip_root():
+            raise NodeError(f"{self.data_dir}: the stored accounts do not hash to the recorded root (store damaged)")
+        return state
+
+    def projected_accounts(self) -> AccountView:
+        """Accounts after the tip and every pending transfer that is valid now, in arrival order, plus the
+        pending registrations: what a new transfer is admitted against."""
+        view = AccountView(self.layout, self.tip_accounts())
+        for reg in self.store.pending_registrations():
+            view.accounts.setdefault(reg.index, Account(reg.ax, reg.ay, 0, 0))
+        for pending in self.store.pending_transfers():
+            try:
+                check_transfer(view, self.chain_id, pending)
+            except TransferRefused:
+                continue
+            _apply_balances(view, pending.transfer)
+        return view
+
+    # --- accounts ------------------------------------------------------------------------------------
+    def register_account(self, key_pair: KeyPair | None = None) -> tuple[int, KeyPair]:
+        """Queue the registration of a new account (fresh key unless given; the key joins the keystore).
+        It exists once a batch carrying the registration is submitted."""
+        key_pair = key_pair or generate_keypair()
+        index = self.store.queue_registration(*key_pair.public_key)
+        self.store.add_key(index, key_pair.private_key)
+        return index, key_pair
+
+    # --- mempool -------------------------------------------------------------------------------------
+    def submit_transfer(self, signed: SignedTransfer) -> int:
+        """Admit a signed transfer to the mempool if it is valid on the projected state (known sender and
+        receiver, the sender's next nonce, a valid signature for this chain id, enough balance after the
+        pending ones, no overflow). TransferRefused or DuplicateTransfer otherwise; nothing is stored then."""
+        check_transfer(self.projected_accounts(), self.chain_id, signed)
+        return self.store.add_transfer(signed)
+
+    def transfer(self, from_index: int, to_index: int, amount: int, fee: int) -> tuple[int, SignedTransfer]:
+        """Sign a transfer with the keystore's key for `from_index` at the sender's next nonce and admit it.
+        Retries with the next nonce if another process took this one meanwhile."""
+        private_key = self.store.private_key(from_index)
+        for _ in range(20):
+            view = self.projected_accounts()
+            sender = view.get(from_index)
+            nonce = sender.nonce if sender is not None else 0
+            signed = sign_transfer(private_key, Transfer(from_index, to_index, amount, fee, nonce), self.chain_id)
+            check_transfer(view, self.chain_id, signed)
+            try:
+                return self.store.add_transfer(signed), signed
+            except DuplicateTransfer:
+                continue
+        raise NodeError(f"could not find a free nonce for account {from_index} (too many concurrent transfers)")
+
+    # --- batches -------------------------------------------------------------------------------------
+    def build_batch(self) -> tuple[Batch, list[tuple[int, str]]]:
+        """Execute pending registrations and transfers into the next batch (status `built`); returns it and
+        the (transfer id, reason) of transfers dropped as invalid. ExecutionError if nothing can be batched."""
+        state = self.tip_state()
+        registrations = [Registration(r.index, r.ax, r.ay) for r in self.store.pending_registrations()]
+        pending = self.store.pending_transfers()
+        result = execute_batch(state, self.chain_id, self.store.fee_account, registrations, pending)
+        dropped = [(pending[pos].id, f"{refused.reason}: {refused}") for pos, refused in result.dropped]
+        batch = self.store.insert_batch(
+            old_root=state.root, new_root=result.new_root, pubdata=result.pubdata,
+            commitment=result.inputs.commitment, witness_inputs=json.dumps(result.inputs.to_json()),
+            transfer_ids=[pending[pos].id for pos in result.included],
+            registration_indices=[registrations[pos].index for pos in result.registrations],
+            dropped=dropped, accounts_after={i: result.state.get(i) for i in result.touched})
+        return batch, dropped
+
+    def batch(self, number: int | None = None) -> Batch:
+        """Batch `number` (the latest when None); NodeError if there is none."""
+        batch = self.store.latest_batch() if number is None else self.store.batch(number)
+        if batch is None:
+            raise NodeError("no batch yet (run `zkrollup batch build`)" if number is None else f"no batch {number}")
+        return batch
+
+    def prove_batch(self, number: int | None = None, *, progress=None, notify: Notify | None = None,
+                    timings: dict | None = None) -> Batch:
+        """Solve the batch's witness and prove it; the proof (snarkjs JSON) is stored only when complete, so
+        an interrupted prove leaves the batch as it was."""
+        from prover.groth16 import ProveTimings, prove
+        from verifier import snarkjs
+
+        batch = self.batch(number)
+        if batch.status == "submitted":
+            raise NodeError(f"batch {batch.number} is already submitted")
+        timings = timings if timings is not None else {}
+        clock = time.perf_counter()
+        inputs = BatchWitnessInputs.from_json(json.loads(batch.witness_inputs))
+        circuit = keys.circuit_for(self.layout, progress=notify)
+        _, pk = keys.proving_key_for(self.layout, notify=notify)
+        timings["load circuit and key"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        witness = circuit.witness(inputs)
+        timings["witness"] = time.perf_counter() - clock
+        stages = ProveTimings()
+        proof, public = prove(pk, witness, progress=progress, timings=stages)
+        timings["prove"] = stages.total
+        if public != inputs.public_values():
+            raise NodeError(f"batch {batch.number}: the proof's public inputs differ from the L1's derivation")
+        return self.store.record_proof(batch.number, snarkjs.dumps(snarkjs.proof_to_json(proof)),
+                                       snarkjs.dumps(snarkjs.public_inputs_to_json(public)))
+
+    def _proof_of(self, batch: Batch):
+        from verifier import snarkjs
+
+        if batch.proof is None:
+            raise NodeError(f"batch {batch.number} is {batch.status}, not proved (run `zkrollup batch prove`)")
+        return snarkjs.proof_from_json(json.loads(batch.proof))
+
+    def verify_batch(self, number: int | None = None) -> bool:
+        """Verify the stored proof as the L1 will: public inputs derived from the batch's pubdata with the
+        L1's chain id and the verifying key deployed on the L1."""
+        from circuits.rollup.layout import public_inputs
+        from verifier.groth16 import verify
+
+        batch = self.batch(number)
+        proof = self._proof_of(batch)
+        public = public_inputs(self.layout, batch.old_root, batch.new_root, self.l1.chain_id, batch.pubdata,
+                               batch.commitment)
+        return verify(self.l1.verifying_key, public, proof)
+
+    def submit_batch(self, number: int | None = None) -> SubmitReceipt:
+        """Send the proved batch to the L1; when it is accepted, settle it in the store. A refusal by the L1
+        raises L1Error and leaves the batch proved, ready to resubmit."""
+        batch = self.batch(number)
+        if batch.status == "submitted":
+            raise NodeError(f"batch {batch.number} is already submitted")
+        proof = self._proof_of(batch)
+        l1_root = self.l1.state_root()
+        if batch.old_root != l1_root:
+            raise NodeError(f"batch {batch.number} starts from root {_short(batch.old_root)} but the L1 is at "
+                            f"{_short(l1_root)}: submit the batches before it first")
+        receipt = self.l1.submit_batch(batch.pubdata, batch.new_root, batch.commitment, proof, self.operator)
+        self.store.mark_submitted(batch.number)
+        return receipt
+
+    def reconcile(self) -> list[int]:
+        """Settle proved batches whose transition the L1 already recorded (a crash after the L1 accepted a
+        submission but before the store marked it): returns their numbers."""
+        settled = []
+        events = self.l1.events()
+        accepted = {(e.old_root, e.new_root) for e in events}
+        for batch in self._unsettled_batches():
+            if batch.status == "proved" and (batch.old_root, batch.new_root) in accepted:
+                self.store.mark_submitted(batch.number)
+                settled.append(batch.number)
+            else:
+                break
+        return settled
+
+    def status(self) -> dict:
+        """A summary: layout, chain id, roots (L1 and store), batches by status, mempool and queue sizes."""
+        batches = self.store.batches()
+        by_status = {s: sum(1 for b in batches if b.status == s) for s in ("built", "proved", "submitted")}
+        return {
+            "data_dir": str(self.data_dir),
+            "layout": self.layout.to_json(),
+            "shape": self.layout.shape_id,
+            "chain_id": str(self.chain_id),
+            "l1": self.config.get("l1", "python"),
+            "l1_state_root": str(self.l1.state_root()),
+            "l1_batches": self.l1.batch_count(),
+            "settled_root": str(self.store.settled_root()),
+            "tip_root": str(self.store.tip_root()),
+            "accounts": len(self.store.accounts()),
+            "batches": by_status,
+            "pending_transfers": len(self.store.pending_transfers()),
+            "pending_registrations": len(self.store.pending_registrations()),
+            "fee_account": self.store.fee_account,
+        }
+
+
+def _apply_balances(view: AccountView, t: Transfer) -> None:
+    sender = view.get(t.from_index)
+    view.accounts[t.from_index] = Account(sender.ax, sender.ay, sender.balance - t.amount - t.fee, sender.nonce + 1)
+    receiver = view.get(t.to_index)
+    view.accounts[t.to_index] = Account(receiver.ax, receiver.ay, receiver.balance + t.amount, receiver.nonce)
+
+
+def _short(value: int) -> str:
+    text = str(value)
+    return text if len(text) <= 14 else text[:12] + "..."
