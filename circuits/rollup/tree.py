@@ -17,7 +17,7 @@ from typing import Iterator, Mapping, NamedTuple, Sequence
 from circuits.builder import ConstraintSystem, LinearCombination, LinearLike, _coerce
 from circuits.merkle import merkle_root, merkle_update
 from circuits.poseidon import FIELD_MODULUS, poseidon, poseidon_gadget
-from circuits.rollup.layout import ARITIES, MAX_DEPTH, Layout, LayoutError, level_position, path_bits
+from circuits.rollup.layout import MAX_DEPTH, Layout, LayoutError, level_position, path_bits
 
 __all__ = [
     "EMPTY_LEAF",
@@ -40,7 +40,8 @@ class TreeError(ValueError):
 
 def tree_levels(depth: int, arity: int) -> int:
     """Levels L between a leaf and the root of a tree with `depth` index bits (Layout.levels: D or D/2).
-    TreeError if the layout refuses the shape (arity not in ARITIES, depth outside 1..MAX_DEPTH, odd for 4)."""
+    TreeError if the layout refuses the shape (an arity outside layout.ARITIES, a depth outside
+    1..MAX_DEPTH, an odd depth for arity 4)."""
     try:
         return Layout(depth=depth, arity=arity).levels
     except LayoutError as exc:
@@ -63,7 +64,8 @@ def _zero_hashes(arity: int) -> tuple[int, ...]:
 def zero_hashes(depth: int, arity: int) -> tuple[int, ...]:
     """Roots of empty subtrees by height: z_0 = 0 (the empty leaf), z_{k+1} = Poseidon([z_k] * arity);
     L + 1 values, the last being the root of the empty tree. TreeError for a shape the layout refuses."""
-    return _zero_hashes(arity)[:tree_levels(depth, arity) + 1]
+    levels = tree_levels(depth, arity)
+    return _zero_hashes(arity)[:levels + 1]
 
 
 def _check_field(value, what: str) -> int:
@@ -80,7 +82,8 @@ def _check_siblings(siblings: Sequence, levels: int, arity: int) -> None:
     for k, level in enumerate(siblings):
         if isinstance(level, (str, bytes)) or not hasattr(level, "__len__") or len(level) != arity - 1:
             got = len(level) if hasattr(level, "__len__") else type(level).__name__
-            raise TreeError(f"siblings[{k}] must list the {arity - 1} other children of an arity-{arity} node, got {got}")
+            raise TreeError(f"siblings[{k}] must list the {arity - 1} other children of an arity-{arity} node, "
+                            f"got {got}")
 
 
 # ---------------------------------------------------------------------------------------------------
