@@ -1,5 +1,6 @@
 """The sequencer's store: one data directory holding `rollup.sqlite` (meta, settled accounts, registration queue,
-mempool, batches with their proofs) and `keystore.json` (the wallet keys the node holds, mode 0600).
+mempool, batches with their proofs) and `keystore.json` (the wallet keys the node holds: mode 0600, NOT
+encrypted, so the directory must be protected like an SSH key).
 
 Owns persistence and its invariants (one transaction per change, a (sender, nonce) held at most once, batch
 status order, proof digests); not what a batch does (`zkrollup.executor`) nor which transfers the mempool
