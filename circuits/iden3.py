@@ -226,9 +226,12 @@ def read_r1cs(source: PathOrFile | bytes) -> R1CS:
         raise MalformedSection(f".r1cs header section is {len(header)} bytes; expected {n8 + 32} for n8 = {n8}")
     _check_field(n8, bytes(header[4:4 + n8]), ".r1cs")
     n_wires, n_out, n_pub, n_prv, n_labels, n_constraints = struct.unpack_from("<IIIIQI", header, 4 + n8)
-    if n_wires < 1 or 1 + n_out + n_pub + n_prv > n_wires:
+    # Only the constant wire and the public ones must be wires: circom --O2 removes private inputs that are
+    # unused or only linearly used from the witness yet still counts them in nPrvInputs ("2 private inputs
+    # (1 belong to witness)"), and snarkjs's setup and prover never use that count (r1csfile, zkey_new.js).
+    if 1 + n_out + n_pub > n_wires:
         raise MalformedSection(f".r1cs header counts are inconsistent: {n_wires} wires but 1 + {n_out} outputs"
-                               f" + {n_pub} public + {n_prv} private inputs")
+                               f" + {n_pub} public inputs")
     body = _require(sections, 2, "constraints", ".r1cs")
     matrices = _parse_constraints(bytes(body), n_constraints, n_wires)
     if 3 in sections:

@@ -138,13 +138,34 @@ def test_handmade_r1cs_is_read_and_checked():
     (_container(b"r1cs", 1, [(1, _r1cs_header()), (2, _one_constraint() + b"\x00")]), MalformedSection, "beyond"),
     (_container(b"r1cs", 1, [(1, _r1cs_header()), (2, _one_constraint()), (3, LABELS[:-8])]),
      MalformedSection, "label"),
-    (_container(b"r1cs", 1, [(1, _r1cs_header(n_wires=2, n_pub=1, n_prv=1)), (2, b"")]),
-     MalformedSection, "inconsistent"),
+    (_container(b"r1cs", 1, [(1, _r1cs_header(n_wires=2, n_out=1, n_pub=1, n_prv=0, n_constraints=0)), (2, b"")]),
+     MalformedSection, "inconsistent: 2 wires but 1 \\+ 1 outputs \\+ 1 public inputs"),
+    (_container(b"r1cs", 1, [(1, _r1cs_header(n_wires=0, n_pub=0, n_prv=0, n_constraints=0)), (2, b"")]),
+     MalformedSection, "inconsistent: 0 wires"),
 ])
 def test_bad_r1cs_raises_a_specific_error_naming_the_problem(data, error, message):
     with pytest.raises(error, match=message) as info:
         read_r1cs(data)
     assert isinstance(info.value, Iden3FormatError) and isinstance(info.value, ValueError)
+
+
+def test_private_inputs_the_header_counts_beyond_the_wires_are_accepted_as_snarkjs_does():
+    # circom --O2 drops an unused or only linearly used private input from the wires but still counts it
+    # ("2 private inputs (1 belong to witness)"); snarkjs never uses nPrvInputs, only the public counts.
+    header = _r1cs_header(n_wires=3, n_out=1, n_pub=0, n_prv=2, n_labels=4)
+    data = _container(b"r1cs", 1, [(1, header), (2, _one_constraint()), (3, LABELS)])
+    r1cs = read_r1cs(data)
+    assert (r1cs.n_wires, r1cs.n_public_outputs, r1cs.n_public_inputs, r1cs.n_private_inputs) == (3, 1, 0, 2)
+    assert r1cs_to_bytes(r1cs) == data          # the declared count is kept: the file round-trips exactly
+    assert is_satisfied(r1cs, [1, 3, 9])
+
+
+def test_a_circuit_with_no_constraints_and_only_public_wires_is_read():
+    header = _r1cs_header(n_wires=3, n_out=1, n_pub=1, n_prv=5, n_labels=9, n_constraints=0)
+    data = _container(b"r1cs", 1, [(1, header), (2, b""), (3, LABELS)])
+    r1cs = read_r1cs(data)
+    assert (r1cs.n_constraints, r1cs.n_public, r1cs.n_private_inputs) == (0, 2, 5)
+    assert r1cs_to_bytes(r1cs) == data
 
 
 @pytest.mark.parametrize("cut", [13, 20, 40, 100, 150, -1])
