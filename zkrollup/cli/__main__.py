@@ -1,0 +1,7 @@
+"""`python -m zkrollup.cli`: the same as the `zkrollup` command."""
+
+import sys
+
+from zkrollup.cli import main
+
+sys.exit(main())
