@@ -162,26 +162,45 @@ def _is_terminal(stream) -> bool:
 
 
 def ensure_kernels(report: Report) -> None:
-    """Compile (first run) or load the prover's Numba kernels before setup or proving, with a bar.
-
-    The single call site for the prover's first-run compilation step."""
+    """Compile (first run) or load the prover's Numba kernels before setup or proving, with a bar
+    "compiling kernels, first run only: k/n" on a terminal: the CLI's single call site for it."""
     from prover import kernels
 
     ensure = getattr(kernels, "ensure_compiled", None)
     if ensure is None:
         return
-    with report.progress("compiling kernels, first run only", 1) as step:
-        def progress(*args):
-            done, total = _progress_counts(args)
-            if total:
-                step(f"{done}/{total}", max(0, done - 1))
+    with step_bar("compiling kernels, first run only", enabled=not report.quiet, stream=report._stderr) as progress:
         ensure(progress=progress)
 
 
-def _progress_counts(args: tuple) -> tuple[int, int]:
-    """(done, total) from a progress callback's arguments: (done, total) or (name, done, total)."""
-    numbers = [a for a in args if isinstance(a, int) and not isinstance(a, bool)]
-    return (numbers[-2], numbers[-1]) if len(numbers) >= 2 else (0, 0)
+@contextmanager
+def step_bar(title: str, enabled: bool = True, stream=None) -> Iterator[Callable[[int, int, str], None]]:
+    """A tqdm bar advanced by callbacks (done, total, name), drawn only when `enabled` and the
+    stream is a terminal; it appears at the first callback and is cleared at the end."""
+    stream = stream or sys.stderr
+    if not enabled or not _is_terminal(stream):
+        yield lambda done, total, name="": None
+        return
+    from tqdm import tqdm
+
+    bar = None
+
+    def update(done: int, total: int, name: str = "") -> None:
+        nonlocal bar
+        if bar is None:
+            stream.flush()
+            bar = tqdm(total=total, desc=title, file=stream, leave=False,
+                       bar_format="{desc}: {n_fmt}/{total_fmt} {bar} {postfix}")
+        bar.total = total
+        bar.n = min(done, total)
+        bar.set_postfix_str(name)
+        bar.refresh()
+
+    try:
+        yield update
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 # --- files: the one error format, outputs checked first, paired writes -------------------------------
