@@ -211,8 +211,11 @@ def write_r1cs(target: PathOrFile, r1cs: R1CS) -> None:
 def read_r1cs(source: PathOrFile | bytes) -> R1CS:
     """Parse an iden3 `.r1cs` file (a path, a binary file, or bytes) into an R1CS.
 
-    Raises an Iden3FormatError subclass naming the problem: WrongMagic, UnsupportedVersion, MissingSection,
-    TruncatedFile, UnsupportedField (not BN254's r) or MalformedSection.
+    Accepts what snarkjs's reader and setup accept: only the constant wire and the public outputs and
+    inputs must be wires; `n_private_inputs` is kept as the header declares it, which for circom --O2 may
+    count inputs it removed from the witness. Raises an Iden3FormatError subclass naming the problem:
+    WrongMagic, UnsupportedVersion, MissingSection, TruncatedFile, UnsupportedField (not BN254's r) or
+    MalformedSection (inconsistent counts, a wire out of range or named twice in one row, a coefficient >= r).
     """
     data = _read_bytes(source)
     sections = _sections(data, R1CS_MAGIC, R1CS_VERSION, ".r1cs")
@@ -285,8 +288,27 @@ def _parse_constraints(body: bytes, n_constraints: int, n_wires: int) -> list[Sp
         if not _below_r(coeffs).all():
             raise MalformedSection(".r1cs constraint has a coefficient >= r")
         indptr = np.concatenate([[0], np.cumsum(counts[m::3])]).astype(np.int64)
+        _refuse_repeated_wires(indptr, wires, "ABC"[m])
         matrices.append(SparseMatrix(indptr, wires, coeffs))
     return matrices
+
+
+def _refuse_repeated_wires(indptr: np.ndarray, wires: np.ndarray, name: str) -> None:
+    """A wire named twice in one linear combination means two circuits: snarkjs's reader keeps the last
+    coefficient (r1csfile readLC builds an object keyed by wire), a CSR product adds them. circom never
+    writes one (nor does our writer), so it is refused. Rows circom writes are sorted: checked in O(n)."""
+    if len(wires) < 2:
+        return
+    row_of_term = np.repeat(np.arange(len(indptr) - 1, dtype=np.int64), np.diff(indptr))
+    same_row = row_of_term[1:] == row_of_term[:-1]
+    if not (same_row & (wires[1:] <= wires[:-1])).any():
+        return                                           # strictly increasing within every row
+    keys = np.sort((row_of_term.astype(np.uint64) << np.uint64(32)) | wires.astype(np.uint64))  # both < 2^32
+    repeated = np.flatnonzero(keys[1:] == keys[:-1])
+    if len(repeated):
+        key = int(keys[repeated[0]])
+        raise MalformedSection(f".r1cs constraint {key >> 32} names wire {key & 0xFFFFFFFF} twice "
+                               f"in its {name} terms (snarkjs would keep only the last coefficient)")
 
 
 # ---------------------------------------------------------------------------------------------------

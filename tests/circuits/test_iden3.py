@@ -108,6 +108,13 @@ def _one_constraint(wire=1, coeff=1) -> bytes:
 LABELS = struct.pack("<QQQ", 0, 1, 2)
 
 
+def _constraint_naming_a_wire_twice() -> bytes:
+    # A = [x with coefficient 1, x with coefficient 2]: snarkjs reads 2x (last wins), a CSR product 3x.
+    term = lambda w, c: struct.pack("<I", w) + c.to_bytes(32, "little")
+    return (struct.pack("<I", 2) + term(1, 1) + term(1, 2) + struct.pack("<I", 1) + term(1, 1)
+            + struct.pack("<I", 1) + term(2, 1))
+
+
 def test_handmade_r1cs_is_read_and_checked():
     data = _container(b"r1cs", 1, [(1, _r1cs_header()), (2, _one_constraint()), (3, LABELS)])
     r1cs = read_r1cs(data)
@@ -133,6 +140,8 @@ def test_handmade_r1cs_is_read_and_checked():
      UnsupportedField, "48 bytes"),
     (_container(b"r1cs", 1, [(1, _r1cs_header()), (2, _one_constraint(wire=7))]), MalformedSection, "wire 7"),
     (_container(b"r1cs", 1, [(1, _r1cs_header()), (2, _one_constraint(coeff=R))]), MalformedSection, ">= r"),
+    (_container(b"r1cs", 1, [(1, _r1cs_header()), (2, _constraint_naming_a_wire_twice())]),
+     MalformedSection, "constraint 0 names wire 1 twice in its A terms"),
     (_container(b"r1cs", 1, [(1, _r1cs_header(n_constraints=2)), (2, _one_constraint())]),
      TruncatedFile, "constraint"),
     (_container(b"r1cs", 1, [(1, _r1cs_header()), (2, _one_constraint() + b"\x00")]), MalformedSection, "beyond"),
@@ -158,6 +167,14 @@ def test_private_inputs_the_header_counts_beyond_the_wires_are_accepted_as_snark
     assert (r1cs.n_wires, r1cs.n_public_outputs, r1cs.n_public_inputs, r1cs.n_private_inputs) == (3, 1, 0, 2)
     assert r1cs_to_bytes(r1cs) == data          # the declared count is kept: the file round-trips exactly
     assert is_satisfied(r1cs, [1, 3, 9])
+
+
+def test_terms_in_any_order_are_read_when_no_wire_repeats(sample):
+    # Our writer keeps the builder's term order (not sorted); circom's rows are sorted. Both read back.
+    r1cs = sample[0].r1cs
+    rows = [r1cs.a.indices[r1cs.a.indptr[i]:r1cs.a.indptr[i + 1]] for i in range(r1cs.n_constraints)]
+    assert any(list(row) != sorted(row) for row in rows), "the sample should have an unsorted row"
+    assert read_r1cs(r1cs_to_bytes(r1cs)) == r1cs
 
 
 def test_a_circuit_with_no_constraints_and_only_public_wires_is_read():
