@@ -19,7 +19,7 @@ from typing import Callable
 
 from circuits.rollup.layout import Layout
 
-__all__ = ["CorruptCacheFile", "cache_dir", "circuit_for", "proving_key_for", "key_path_for"]
+__all__ = ["CorruptCacheFile", "cache_dir", "circuit_for", "circuit_hash", "key_path_for", "load_key", "proving_key_for"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -108,24 +108,50 @@ def circuit_for(layout: Layout, *, progress: Callable[[str], None] | None = None
     return circuit
 
 
-def key_path_for(layout: Layout) -> Path:
-    return cache_dir() / (_entry_name(layout) + ".zkey")
+def circuit_hash(circuit) -> str:
+    """Hex BLAKE2b-512 of the circuit's R1CS (prover.zkey.circuit_hash_of: sizes and the A, B, C matrices), the
+    hash a .zkey made by our setup records in its section 10. Memoised per circuit object."""
+    from prover.zkey import circuit_hash_of
+
+    cached = getattr(circuit, "_r1cs_hash", None)
+    if cached is None:
+        r1cs = circuit.r1cs
+        cached = circuit_hash_of(r1cs.n_wires, r1cs.n_public, (r1cs.a, r1cs.b, r1cs.c)).hex()
+        object.__setattr__(circuit, "_r1cs_hash", cached)
+    return cached
+
+
+def key_path_for(layout: Layout, r1cs_hash: str) -> Path:
+    """The cache file of the proving key for this shape and R1CS (keyed by the R1CS, not the code: an edit
+    that leaves the constraints alone keeps its key)."""
+    return cache_dir() / f"{layout.shape_id}-{r1cs_hash[:16]}.zkey"
 
 
 def proving_key_for(layout: Layout, *, setup_progress=None, notify: Callable[[str], None] | None = None):
-    """(path, ProvingKey) for `layout`, running the single-party development setup the first time (it prints
-    prover.setup.SETUP_WARNING through `notify`). The key is memory-mapped from the cache."""
+    """(path, ProvingKey) for `layout`'s circuit as the code builds it now, running the single-party
+    development setup the first time (it sends prover.setup.SETUP_WARNING through `notify`)."""
     from prover.setup import SETUP_WARNING, setup
-    from prover.zkey import load_zkey, write_zkey
+    from prover.zkey import write_zkey
 
-    path = key_path_for(layout)
+    circuit = circuit_for(layout, progress=notify)
+    path = key_path_for(layout, circuit_hash(circuit))
     if not path.exists():
-        circuit = circuit_for(layout, progress=notify)
         if notify:
             notify(f"warning: {SETUP_WARNING}")
             notify(f"making the proving key for {layout.shape_id} (once per shape; "
                    f"{circuit.r1cs.n_constraints:,} constraints)")
         pk = setup(circuit.r1cs, progress=setup_progress, quiet=True)
         _write_checked(path, lambda tmp: write_zkey(tmp, pk))
+    return path, load_key(path)
+
+
+def load_key(path: Path):
+    """The proving key at `path` (memory-mapped) after checking its recorded SHA-256; CorruptCacheFile, or
+    FileNotFoundError when it is gone."""
+    from prover.zkey import load_zkey
+
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(2, "No such file or directory", str(path))
     _verify_checked(path)
-    return path, load_zkey(path)
+    return load_zkey(path)

@@ -85,7 +85,7 @@ class RollupNode:
             raise NodeError(f"--accounts must be 0..{min(1000, layout.n_accounts - 2)} for depth {layout.depth}")
         if not 0 <= balance < 1 << 64:
             raise NodeError("--balance must be a u64")
-        _, pk = keys.proving_key_for(layout, setup_progress=setup_progress, notify=notify)
+        key_path, pk = keys.proving_key_for(layout, setup_progress=setup_progress, notify=notify)
         from prover.groth16 import verifying_key
 
         vk = verifying_key(pk)
@@ -108,8 +108,11 @@ class RollupNode:
                 raise NodeError("the store's genesis root differs from the L1's")
             store.close()
             l1.close()
-            (staging / NODE_FILE).write_text(json.dumps({"format": NODE_FORMAT, "l1": "python",
-                                                          "operator": operator}, indent=2) + "\n")
+            # The deployment's verifier is fixed to this key: record which one, so that a later proof is
+            # made with exactly it (never with a new setup's, which the L1 would refuse).
+            (staging / NODE_FILE).write_text(json.dumps({
+                "format": NODE_FORMAT, "l1": "python", "operator": operator,
+                "circuit_hash": pk.circuit_hash.hex(), "proving_key": str(key_path.resolve())}, indent=2) + "\n")
             if target.exists():
                 target.rmdir()
             os.replace(staging, target)
@@ -253,8 +256,7 @@ class RollupNode:
         timings = timings if timings is not None else {}
         clock = time.perf_counter()
         inputs = BatchWitnessInputs.from_json(json.loads(batch.witness_inputs))
-        circuit = keys.circuit_for(self.layout, progress=notify)
-        _, pk = keys.proving_key_for(self.layout, notify=notify)
+        circuit, pk = self.circuit_and_key(notify)
         timings["load circuit and key"] = time.perf_counter() - clock
         clock = time.perf_counter()
         witness = circuit.witness(inputs)
@@ -266,6 +268,25 @@ class RollupNode:
             raise NodeError(f"batch {batch.number}: the proof's public inputs differ from the L1's derivation")
         return self.store.record_proof(batch.number, snarkjs.dumps(snarkjs.proof_to_json(proof)),
                                        snarkjs.dumps(snarkjs.public_inputs_to_json(public)))
+
+    def circuit_and_key(self, notify: Notify | None = None):
+        """The batch circuit as the code builds it and the deployment's proving key, after checking that the
+        two belong together and that the key's verifying key is the one deployed on the L1."""
+        from prover.groth16 import verifying_key
+
+        circuit = keys.circuit_for(self.layout, progress=notify)
+        if keys.circuit_hash(circuit) != self.config["circuit_hash"]:
+            raise NodeError("the batch circuit this code builds differs from the one this rollup was deployed "
+                            "with (zkrollup was changed or upgraded): its proofs would not verify on this L1")
+        path = Path(self.config["proving_key"])
+        try:
+            pk = keys.load_key(path)
+        except FileNotFoundError:
+            raise NodeError(f"{path}: the proving key of this deployment is missing; a new setup would make "
+                            "a key the L1 does not accept") from None
+        if pk.circuit_hash.hex() != self.config["circuit_hash"] or verifying_key(pk) != self.l1.verifying_key:
+            raise NodeError(f"{path}: this proving key is not the one whose verifying key the L1 holds")
+        return circuit, pk
 
     def _proof_of(self, batch: Batch):
         from verifier import snarkjs
