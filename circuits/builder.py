@@ -625,14 +625,19 @@ class ConstraintSystem:
         self._constraint_gadget.append(self._current_gadget if gadget is None else gadget)
         self._defining.append(defining)
 
-    def assert_product(self, a: LinearLike, b: LinearLike, c: LinearLike) -> None:
-        """Constrain a·b = c (one R1CS row). Every wire in it must already be defined (input, mul, hint)."""
+    def assert_product(self, a: LinearLike, b: LinearLike, c: LinearLike, *, holds_by_construction: bool = False) -> None:
+        """Constrain a·b = c (one R1CS row). Every wire in it must already be defined (input, mul, hint).
+
+        `holds_by_construction` says that the hint defining c computed it as exactly this product of the
+        same values, for every input (as the Poseidon S-box trace does): `solve`'s check then skips the row,
+        as it skips the rows of `mul`. The row is in the R1CS all the same, and `is_satisfied`, the
+        under-constraint checker and the prover check it. Never set it for a row that can fail."""
         a, b, c = _coerce(a), _coerce(b), _coerce(c)
         if a.is_constant() and b.is_constant() and c.is_constant():
             if a.constant_value * b.constant_value % R != c.constant_value:
                 raise ConstraintSystemError(f"assert_product of constants fails in gadget {self.current_gadget}")
             return
-        self._add_constraint(a.terms, b.terms, c.terms)
+        self._add_constraint(a.terms, b.terms, c.terms, None, 1 if holds_by_construction else 0)
 
     # --- arithmetic -------------------------------------------------------------------------------
     @staticmethod

@@ -449,3 +449,21 @@ def test_first_failure_over_selected_rows_reports_the_original_index():
     assert first_failure(compiled.r1cs, bad).index == 1
     assert first_failure(compiled.r1cs, bad, np.array([0, 2, 3])) == ConstraintFailure(3, "row3", 6, 1, 0)
     assert first_failure(compiled.r1cs, bad, np.array([0, 2])) is None
+
+
+def _square_off_by_one(x):
+    return x * x % R + 1     # claims x·x, is off by one
+
+
+def test_row_that_holds_by_construction_is_left_out_of_solves_check_but_not_out_of_the_r1cs():
+    cs = ConstraintSystem()
+    x = cs.private_input("x")
+    square, = cs.hint(_square_off_by_one, [x])
+    cs.assert_product(x, x, square, holds_by_construction=True)   # a false promise, to show what it skips
+    cs.assert_equal(x, 3)
+    compiled = cs.compile()
+    assert compiled.assertion_rows.tolist() == [1]
+    z = compiled.solve({"x": 3})                                   # the lying hint's row is not re-checked ...
+    with pytest.raises(UnsatisfiedConstraint) as info:
+        is_satisfied(compiled.r1cs, z)                             # ... but it is a constraint like any other
+    assert info.value.index == 0

@@ -15,7 +15,10 @@ from circuits.poseidon import (
     MAX_INPUTS,
     poseidon,
     poseidon_ex,
+    _sbox_trace,
+    _sbox_trace_loops,
     poseidon_permutation,
+    poseidon_permutation_loops,
     poseidon_permutation_reference,
 )
 from circuits.poseidon_constants import (
@@ -133,6 +136,22 @@ def test_poseidon_ex_equals_circomlibjs_with_initial_state_and_several_outputs(c
 @given(st.integers(2, MAX_INPUTS + 1).flatmap(lambda t: st.lists(st.integers(0, R - 1), min_size=t, max_size=t)))
 def test_optimized_permutation_equals_round_by_round_permutation(state):
     assert poseidon_permutation(state) == poseidon_permutation_reference(state)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2, MAX_INPUTS + 1).flatmap(lambda t: st.lists(st.integers(0, R - 1), min_size=t, max_size=t)))
+def test_straight_line_permutation_equals_the_loop_form(state):
+    assert poseidon_permutation(state) == poseidon_permutation_loops(state)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(2, MAX_INPUTS + 1).flatmap(
+    lambda t: st.tuples(st.lists(st.integers(0, R - 1), min_size=t, max_size=t),
+                        st.sets(st.integers(0, t - 1), max_size=t - 1).map(lambda s: tuple(sorted(s))))))
+def test_sbox_trace_hint_equals_the_trace_of_the_gadgets_own_steps(case):
+    # The hint the Poseidon gadget's S-box wires come from, against the same steps the gadget follows.
+    state, skipped = case
+    assert _sbox_trace(skipped, *state) == _sbox_trace_loops(skipped, *state)
 
 
 def test_poseidon_is_cell_zero_of_the_permutation_of_zero_and_inputs():
