@@ -38,8 +38,9 @@ ONE, PUBLIC_OUTPUT, PUBLIC_INPUT, PRIVATE_INPUT, INTERNAL = 0, 1, 2, 3, 4
 # multiplication or hint that reads it. Not wires: they never enter the R1CS or the witness.
 SCRATCH = 5
 
-# Solve-program step kinds.
+# Solve-program step kinds: (_MUL_WW, out, a, b), (_LIN, out, wires, coeffs), (_HINT, fn, sources, outs, gadget).
 _MUL_WW, _LIN, _HINT = 0, 2, 3
+STEP_MUL, STEP_LIN, STEP_HINT = _MUL_WW, _LIN, _HINT   # the same, for solvers outside this module
 
 TOP_LEVEL = "(top level)"
 _MINUS_ONE = R - 1
@@ -899,18 +900,8 @@ class CompiledCircuit:
         checker to simulate a cheating prover who then computes everything else honestly)."""
         w = [0] * max(self.n_slots, len(self.order))
         w[0] = 1
-        given = set()
-        for d in self.inputs:
-            if d.name not in assignment:
-                raise InvalidAssignment(f"missing value for input {d.name!r}")
-            value = assignment[d.name]
-            values = _input_values(d, value)
-            for wire, v in zip(d.wires, values):
-                w[wire] = v
-            given.add(d.name)
-        unknown = set(assignment) - given
-        if unknown:
-            raise InvalidAssignment(f"unknown input name(s): {', '.join(sorted(map(str, unknown)))}")
+        for wire, v in self.input_wire_values(assignment):
+            w[wire] = v
         if overrides:
             for wire, v in overrides.items():
                 if self._is_input_wire(wire):
@@ -919,6 +910,21 @@ class CompiledCircuit:
         else:
             _replay(self.program, w, None)
         return w
+
+    def input_wire_values(self, assignment: Mapping[str, int | Sequence[int]]) -> list[tuple[int, int]]:
+        """(internal wire, value) of every input wire, from `assignment` (see `solve`); InvalidAssignment
+        names a missing or unknown input, or a value that is not an integer in [0, r)."""
+        pairs = []
+        given = set()
+        for d in self.inputs:
+            if d.name not in assignment:
+                raise InvalidAssignment(f"missing value for input {d.name!r}")
+            pairs.extend(zip(d.wires, _input_values(d, assignment[d.name])))
+            given.add(d.name)
+        unknown = set(assignment) - given
+        if unknown:
+            raise InvalidAssignment(f"unknown input name(s): {', '.join(sorted(map(str, unknown)))}")
+        return pairs
 
     def _is_input_wire(self, wire: int) -> bool:
         return any(wire in d.wires for d in self.inputs)
@@ -982,24 +988,29 @@ def _replay(program: tuple, w: list[int], overrides: dict[int, int] | None) -> N
             _, out, lw, lc = step
             w[out] = sum(map(mul, lc, map(get, lw))) % r
         else:
-            _, fn, sources, outs, gadget = step
-            args = list(map(get, sources))
-            try:
-                result = fn(*args)
-            except Exception as exc:  # a hint's own failure is reported with its gadget
-                raise HintFailed(f"hint {getattr(fn, '__name__', fn)!r} in gadget {gadget} raised: {exc!r}") from exc
-            if len(outs) == 1 and not isinstance(result, (list, tuple)):
-                w[outs[0]] = operator.index(result) % r
-            else:
-                if len(result) != len(outs):
-                    raise HintFailed(f"hint {getattr(fn, '__name__', fn)!r} in gadget {gadget} returned "
-                                     f"{len(result)} values, expected {len(outs)}")
-                for o, v in zip(outs, result):
-                    w[o] = operator.index(v) % r
+            for o, v in zip(step[3], run_hint(step, list(map(get, step[2])))):
+                w[o] = v
         if overrides is not None:
             for o in _step_outputs(step):
                 if o in overrides:
                     w[o] = overrides[o]
+
+
+def run_hint(step: tuple, args: list[int]) -> list[int]:
+    """The output values (each reduced mod r) of the hint step `step` = (_HINT, fn, sources, outs, gadget)
+    on the values `args` of its sources. HintFailed names the hint and its gadget if fn raises or returns
+    the wrong number of values. Shared by every solver, so they fail alike."""
+    _, fn, _, outs, gadget = step
+    try:
+        result = fn(*args)
+    except Exception as exc:  # a hint's own failure is reported with its gadget
+        raise HintFailed(f"hint {getattr(fn, '__name__', fn)!r} in gadget {gadget} raised: {exc!r}") from exc
+    if len(outs) == 1 and not isinstance(result, (list, tuple)):
+        return [operator.index(result) % R]
+    if len(result) != len(outs):
+        raise HintFailed(f"hint {getattr(fn, '__name__', fn)!r} in gadget {gadget} returned "
+                         f"{len(result)} values, expected {len(outs)}")
+    return [operator.index(v) % R for v in result]
 
 
 def _step_outputs(step: tuple) -> tuple[int, ...]:
