@@ -207,6 +207,14 @@ class PythonL1:
         return [BatchSubmitted(n, int(old), int(new)) for n, old, new in
                 self._db.execute("SELECT number, old_root, new_root FROM batches ORDER BY number")]
 
+    def receipt_for(self, new_root: int) -> SubmitReceipt:
+        """The receipt of the submission that moved the root to `new_root` (L1Error if none did)."""
+        row = self._db.execute("SELECT number, old_root, new_root, tx_hash, gas FROM batches WHERE new_root = ? "
+                               "ORDER BY number DESC LIMIT 1", (str(new_root),)).fetchone()
+        if row is None:
+            raise L1Error("NoSuchBatch", f"no submitted batch has root {new_root}")
+        return SubmitReceipt(BatchSubmitted(row[0], int(row[1]), int(row[2])), row[3], row[4])
+
     def submitted_pubdata(self, batch_number: int) -> bytes:
         """The calldata's pubdata of a submitted batch (the rollup's data availability)."""
         row = self._db.execute("SELECT pubdata FROM batches WHERE number = ?", (batch_number,)).fetchone()

@@ -40,6 +40,20 @@ FEE_ACCOUNT = 1
 
 Notify = Callable[[str], None]
 
+#: Test hook: `ZKROLLUP_FAILPOINT=<name>` kills this process with SIGKILL at that point, as `kill -9` would at
+#: the worst instant (the crash-safety tests use it; see `_failpoint`).
+FAILPOINT_ENV = "ZKROLLUP_FAILPOINT"
+
+
+def _failpoint(name: str) -> None:
+    """Die like `kill -9` here when the environment asks for it (failpoints as in FoundationDB or TiKV): the
+    crash tests reach the instants a timed kill would hit only by luck. Points: `prove:before-record`
+    (proof computed, not stored), `submit:after-l1` (L1 accepted, store not yet told)."""
+    if os.environ.get(FAILPOINT_ENV) == name:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
 
 class NodeError(ValueError):
     """A request the node refuses (one line: what is wrong, and the batch, account or file concerned)."""
@@ -68,6 +82,7 @@ class RollupNode:
         self.layout: Layout = store.layout
         self.chain_id: int = store.chain_id
         self.operator: str = config["operator"]
+        self.reconciled: list[int] = []
 
     # --- genesis -------------------------------------------------------------------------------------
     @classmethod
@@ -142,7 +157,7 @@ class RollupNode:
         node = cls(path, store, l1, config)
         if l1.chain_id != store.chain_id or l1.layout != store.layout:
             raise NodeError(f"{path}: the store and the L1 deployment disagree (chain id or layout)")
-        node.reconcile()
+        node.reconciled = node.reconcile()
         return node
 
     def close(self) -> None:
@@ -266,6 +281,7 @@ class RollupNode:
         timings["prove"] = stages.total
         if public != inputs.public_values():
             raise NodeError(f"batch {batch.number}: the proof's public inputs differ from the L1's derivation")
+        _failpoint("prove:before-record")
         return self.store.record_proof(batch.number, snarkjs.dumps(snarkjs.proof_to_json(proof)),
                                        snarkjs.dumps(snarkjs.public_inputs_to_json(public)))
 
@@ -312,6 +328,8 @@ class RollupNode:
         raises L1Error and leaves the batch proved, ready to resubmit."""
         batch = self.batch(number)
         if batch.status == "submitted":
+            if batch.number in self.reconciled:   # accepted before a crash; settled when this node opened
+                return self.l1.receipt_for(batch.new_root)
             raise NodeError(f"batch {batch.number} is already submitted")
         proof = self._proof_of(batch)
         l1_root = self.l1.state_root()
@@ -319,6 +337,7 @@ class RollupNode:
             raise NodeError(f"batch {batch.number} starts from root {_short(batch.old_root)} but the L1 is at "
                             f"{_short(l1_root)}: submit the batches before it first")
         receipt = self.l1.submit_batch(batch.pubdata, batch.new_root, batch.commitment, proof, self.operator)
+        _failpoint("submit:after-l1")
         self.store.mark_submitted(batch.number)
         return receipt
 

@@ -216,7 +216,17 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from prover.zkey import ZkeyError
     from verifier.types import VerifierInputError
 
-    return (Iden3FormatError, WitnessCalculatorError, ZkeyError, WitnessFileError, ProvingError, SetupError,
+    from circuits.rollup.layout import LayoutError
+    from zkrollup.executor import ExecutionError, TransferRefused
+    from zkrollup.keys import CorruptCacheFile
+    from zkrollup.l1 import L1Error
+    from zkrollup.node import NodeError
+    from zkrollup.store import StoreError
+    from zkrollup.wallet import InvalidTransfer
+
+    rollup = (NodeError, StoreError, TransferRefused, ExecutionError, L1Error, InvalidTransfer, LayoutError,
+              CorruptCacheFile)
+    return rollup + (Iden3FormatError, WitnessCalculatorError, ZkeyError, WitnessFileError, ProvingError, SetupError,
             PointNotOnCurve, VerifierInputError, OSError, json.JSONDecodeError, UnicodeDecodeError)
 
 
