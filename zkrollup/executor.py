@@ -79,11 +79,16 @@ def check_registration(state: RollupState, reg: Registration) -> None:
 
 def check_transfer(state: RollupState, chain_id: int, t, *, fee_account: int | None = None,
                    fees_pending: int = 0) -> None:
-    """Raise TransferRefused for any reason the circuit would reject `t` on `state`: index out of range or
-    reserved, unknown sender or receiver, a nonce other than the sender's (`stale_nonce` / `future_nonce`),
-    a bad signature, amount + fee over the balance, a receiver (or the fee account, with `fees_pending`
-    fees still to credit) overflowing u64."""
+    """Raise TransferRefused for any reason the circuit would reject `t` on `state`: a field that is not an
+    integer (`malformed_transfer`), index out of range or reserved, unknown sender or receiver, a nonce other
+    than the sender's (`stale_nonce` / `future_nonce`), a bad signature, amount + fee over the balance, a
+    receiver (or the fee account, with `fees_pending` fees still to credit) overflowing u64."""
     t = _fields(t)
+    for name in ("from_index", "to_index", "amount", "fee", "nonce"):
+        value = getattr(t, name)
+        if not isinstance(value, int) or isinstance(value, bool):
+            # Refused here, not raised from the layout later: one malformed entry must not stop a batch.
+            raise TransferRefused("malformed_transfer", f"{name} must be an integer, got {type(value).__name__}")
     n = state.layout.n_accounts
     for name, index in (("sender", t.from_index), ("receiver", t.to_index)):
         if not 0 <= index < n:

@@ -425,8 +425,10 @@ def build_batch_circuit(layout: Layout) -> BatchCircuit:
     return BatchCircuit(layout, cs.compile(), parts)
 
 
-def with_slot(inputs: BatchWitnessInputs, kind: str, index: int, **changes) -> BatchWitnessInputs:
-    """A copy of `inputs` with one slot's fields changed (for building tampered witnesses in tests)."""
+def with_slot(inputs: BatchWitnessInputs, kind: str, position: int, /, **changes) -> BatchWitnessInputs:
+    """A copy of `inputs` with one slot's fields changed (for building tampered witnesses in tests). `kind` is
+    "registrations" or "transfers"; the first three parameters are positional-only, so a registration's
+    own `index` field can be among the changes."""
     slots = list(getattr(inputs, kind))
-    slots[index] = replace(slots[index], **changes)
+    slots[position] = replace(slots[position], **changes)
     return replace(inputs, **{kind: tuple(slots)})
