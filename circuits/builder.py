@@ -471,6 +471,16 @@ def is_satisfied(r1cs: R1CS, witness: Sequence[int]) -> bool:
 # Builder
 
 
+class _CoefficientIds(dict):
+    """Coefficient value -> id, numbering each distinct value the first time it is looked up."""
+
+    __slots__ = ()
+
+    def __missing__(self, value: int) -> int:
+        self[value] = index = len(self)
+        return index
+
+
 @dataclass(frozen=True)
 class InputDecl:
     """A named input (scalar or array) and its builder-internal wire ids."""
@@ -496,7 +506,8 @@ class ConstraintSystem:
         # Constraints, flat: for M in A, B, C: row pointers, wire ids, coefficients.
         self._ptr = [array("q", [0]), array("q", [0]), array("q", [0])]
         self._wires = [array("q"), array("q"), array("q")]
-        self._coeffs: list[list[int]] = [[], [], []]
+        self._coeffs = [array("i"), array("i"), array("i")]   # per term: its coefficient's id
+        self._coefficient_ids = _CoefficientIds()
         self._constraint_gadget = array("i")
         self._defining = bytearray()   # per constraint: 1 if its step's output satisfies it by construction
         self._child_ids: dict[tuple[int, str], int] = {}
@@ -508,7 +519,8 @@ class ConstraintSystem:
         # Known ranges: per wire (0 = unknown, else n_bits + 1) and, for other combinations, by key.
         self._wire_bits = bytearray(1)
         self._known_bits: dict[tuple, int] = {}
-        # One int object per distinct coefficient: circuits reuse few (powers of two, MDS entries, r − 1).
+        # One int object per distinct coefficient of the solve program: circuits reuse few (powers of two,
+        # MDS entries, r − 1). The constraints store coefficient ids (_coefficient_ids) instead.
         self._interned: dict[int, int] = {}
 
     # --- wires and inputs -----------------------------------------------------------------------
@@ -612,16 +624,16 @@ class ConstraintSystem:
     # --- raw constraints --------------------------------------------------------------------------
     def _add_constraint(self, a: Mapping[int, int], b: Mapping[int, int], c: Mapping[int, int],
                         gadget: int | None = None, defining: int = 0) -> None:
-        intern = self._interned.setdefault
+        ids = self._coefficient_ids.__getitem__
         (wa, wb, wc), (ca, cb, cc), (pa, pb, pc) = self._wires, self._coeffs, self._ptr
         wa.extend(a)
-        ca.extend([intern(v, v) for v in a.values()])
+        ca.extend(map(ids, a.values()))
         pa.append(len(wa))
         wb.extend(b)
-        cb.extend([intern(v, v) for v in b.values()])
+        cb.extend(map(ids, b.values()))
         pb.append(len(wb))
         wc.extend(c)
-        cc.extend([intern(v, v) for v in c.values()])
+        cc.extend(map(ids, c.values()))
         pc.append(len(wc))
         self._constraint_gadget.append(self._current_gadget if gadget is None else gadget)
         self._defining.append(defining)
@@ -824,17 +836,16 @@ class ConstraintSystem:
         position = np.full(len(kinds), -1, dtype=np.int64)
         position[order] = np.arange(len(order), dtype=np.int64)
 
-        # Every stored coefficient went through self._interned: index them into one table.
-        table = list(self._interned)
-        index_of = {v: i for i, v in enumerate(table)}
+        # Every stored coefficient has an id: the table lists them in id order.
+        table = list(self._coefficient_ids)
         table_limbs = ints_to_limbs(table) if table else np.zeros((0, 4), dtype=np.uint64)
         matrices = []
         for m in range(3):
             ptr = np.frombuffer(self._ptr[m], dtype=np.int64).copy()
             wires = position[np.frombuffer(self._wires[m], dtype=np.int64)] if len(self._wires[m]) else \
                 np.zeros(0, dtype=np.int64)
-            coeffs = self._coeffs[m]
-            ids = np.fromiter(map(index_of.__getitem__, coeffs), dtype=np.int32, count=len(coeffs))
+            ids = np.frombuffer(self._coeffs[m], dtype=np.int32).copy() if len(self._coeffs[m]) else \
+                np.zeros(0, dtype=np.int32)
             # Terms keep the order they were built in (iden3 readers do not require sorted rows).
             matrix = SparseMatrix(ptr, wires, table_limbs[ids])
             matrix.__dict__["coeff_table"] = (table, ids)   # seed the cache: no reconversion later

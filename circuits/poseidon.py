@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache, partial
 
-from circuits.builder import _coerce, linear_sum
+from circuits.builder import LinearCombination, _coerce, linear_sum
 
 from circuits.poseidon_constants import (
     FIELD_MODULUS,
@@ -284,7 +284,63 @@ def _sbox_trace_loops(skipped: tuple[int, ...], *state: int) -> list[int]:
 
 def poseidon_permutation_gadget(cs, state):
     """The Poseidon permutation of width len(state) (2..17) in a circuit: the same steps as
-    poseidon_permutation (circomlib's optimized constants), returning t linear combinations."""
+    poseidon_permutation (circomlib's optimized constants), returning t linear combinations.
+
+    Builds exactly the R1CS of `_permutation_stepwise` (same rows, same terms in the same order), but
+    after the first round it copies the combinations from `_symbolic_rounds`, computed once per width,
+    instead of recomputing the long sums of the partial rounds for every hash."""
+    state = [_coerce(x) for x in state]
+    t = len(state)
+    _check_width(t)
+    if all(x.is_constant() for x in state):
+        return [cs.constant(v) for v in poseidon_permutation([x.constant_value for x in state])]
+    constant_cells = tuple((i, x.constant_value) for i, x in enumerate(state) if x.is_constant())
+    sbox_inputs, outputs = _symbolic_rounds(t, constant_cells)
+    skipped = tuple(i for i, _ in constant_cells)
+    round_constants = poseidon_optimized_params(t).c
+    with cs.gadget(f"poseidon_permutation(t={t})"):
+        wires = cs.hint(partial(_sbox_trace, skipped), state, 3 * len(sbox_inputs))
+        # Symbolic wire ids: 0 is the constant 1, 1..t the input cells, t + 1 + j the output of S-box j.
+        wire_of = [0] * (t + 1) + [x5.single_wire for x5 in wires[2::3]]
+        first_round = [linear_sum((x, k), (1, 1)) for i, (x, k) in enumerate(zip(state, round_constants)) if i not in skipped]
+        for j, terms in enumerate(sbox_inputs):
+            x = first_round[j] if j < len(first_round) else LinearCombination({wire_of[w]: c for w, c in terms})
+            x2, x4, x5 = wires[3 * j:3 * j + 3]
+            # The trace hint computed x2, x4, x5 from these same values, so solve need not re-check them.
+            cs.assert_product(x, x, x2, holds_by_construction=True)
+            cs.assert_product(x2, x2, x4, holds_by_construction=True)
+            cs.assert_product(x4, x, x5, holds_by_construction=True)
+        return [LinearCombination({wire_of[w]: c for w, c in terms}) for terms in outputs]
+
+
+@lru_cache(maxsize=256)
+def _symbolic_rounds(t: int, constant_cells: tuple[tuple[int, int], ...]):
+    """The gadget's steps over symbolic wires (0: the constant 1; 1..t: the input cells; t + 1 + j: the
+    output of the j-th S-box whose input is not constant), the cells in `constant_cells` (index, value)
+    being those constants. Returns (the terms of each such S-box's input, the terms of the t outputs), each
+    a tuple of (symbolic wire, coefficient) in the order linear_sum builds them, so that renaming the
+    symbols gives the very combinations the step-by-step build makes."""
+    constants = dict(constant_cells)
+    state = [LinearCombination._constant(constants[i]) if i in constants else LinearCombination._wire(1 + i)
+             for i in range(t)]
+    sbox_inputs: list[tuple[tuple[int, int], ...]] = []
+
+    def sbox(x):
+        if x.is_constant():
+            return LinearCombination._constant(pow(x.constant_value, SBOX_ALPHA, FIELD_MODULUS))
+        sbox_inputs.append(tuple(x.terms.items()))
+        return LinearCombination._wire(t + len(sbox_inputs))
+
+    outputs = [tuple(x.terms.items()) for x in _optimized_rounds(state, sbox, linear_sum)]
+    n_first = t - len(constants)
+    # Past the first round nothing reads an input cell (the renaming relies on it): each cell was S-boxed.
+    assert all(w == 0 or w > t for terms in sbox_inputs[n_first:] + outputs for w, _ in terms)
+    return tuple(sbox_inputs), tuple(outputs)
+
+
+def _permutation_stepwise(cs, state):
+    """poseidon_permutation_gadget computed step by step over the circuit's own combinations: the
+    definition its R1CS is held to."""
     state = [_coerce(x) for x in state]
     t = len(state)
     _check_width(t)
@@ -303,7 +359,6 @@ def poseidon_permutation_gadget(cs, state):
                 return cs.constant(pow(x.constant_value, SBOX_ALPHA, FIELD_MODULUS))
             x2, x4, x5 = wires[position:position + 3]
             position += 3
-            # The trace hint computed x2, x4, x5 from these same values, so solve need not re-check them.
             cs.assert_product(x, x, x2, holds_by_construction=True)
             cs.assert_product(x2, x2, x4, holds_by_construction=True)
             cs.assert_product(x4, x, x5, holds_by_construction=True)

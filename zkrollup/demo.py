@@ -1,107 +1,206 @@
-"""`zkrollup demo`: a Poseidon Merkle membership proof, end to end, with the timings of each step.
+"""`zkrollup demo`: the rollup end to end on a fresh data directory, with a timing table whose rows add up to
+the wall time.
 
-The statement: "I know a secret whose commitment Poseidon(secret) is a leaf of the tree with this
-public root" (depth 20 by default). The demo builds the circuit, runs the development setup,
-proves, verifies, writes the snarkjs files and checks them with snarkjs when it is installed.
+Genesis with funded accounts; two accounts registered (one key made by circomlibjs, as an outside wallet
+would, where node is present); batch 1 (registrations and transfers) built, proved, verified and submitted to
+the L1; batch 2 carries a transfer signed by circomlibjs; a tampered copy of batch 2 (one pubdata byte, then
+the proof) is refused by the L1 with the root unchanged; then the genuine batch 2 advances it.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 import shutil
 import subprocess
-import sys
+import tempfile
 import time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
-SNARKJS = ROOT / "node_modules" / ".bin" / "snarkjs"
+ORACLE = ROOT / "scripts" / "circomlibjs_oracle.js"
 
 
-def membership_circuit(depth: int):
-    """Public: the root. Private: the secret, the path bits, the siblings."""
-    from circuits.builder import ConstraintSystem
-    from circuits.merkle import merkle_root
-    from circuits.poseidon import poseidon_gadget
+@dataclass
+class DemoResult:
+    """What the demo did: roots after each step, accept/refuse outcomes, figures, and the timing rows."""
 
-    cs = ConstraintSystem()
-    root = cs.public_input("root")
-    secret = cs.private_input("secret")
-    bits = cs.private_inputs("path_bits", depth)
-    siblings = cs.private_inputs("siblings", depth)
-    with cs.gadget("membership"):
-        leaf = poseidon_gadget(cs, [secret])
-        cs.assert_equal(merkle_root(cs, leaf, bits, siblings), root)
-    return cs.compile()
+    roots: list[tuple[str, int]] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    rows: list[tuple[str, float]] = field(default_factory=list)
+    constraints: int = 0
+    constraints_per_transfer: dict = field(default_factory=dict)
+    circomlibjs: bool = False
+    ok: bool = False
 
 
-def run_demo(depth: int = 20, out_dir: str | Path = "demo-out", quiet: bool = False) -> int:
-    from circuits.iden3 import write_r1cs, write_wtns
-    from circuits.merkle import MerkleTree, path_bits
-    from circuits.poseidon import poseidon
-    from prover.groth16 import ProveTimings, prove, verifying_key
-    from prover.setup import SETUP_STAGES, setup
-    from prover.zkey import load_zkey, write_zkey
-    from verifier import snarkjs
-    from verifier.groth16 import verify
-    from zkrollup.cli import _progress_bar
+def circomlibjs_available() -> bool:
+    return shutil.which("node") is not None and (ROOT / "node_modules" / "circomlibjs").is_dir()
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    rows: list[tuple[str, float, str]] = []
 
-    def timed(label, fn, note=""):
-        start = time.perf_counter()
-        result = fn()
-        rows.append((label, time.perf_counter() - start, note))
-        return result
+def _circomlibjs(requests: list[dict]) -> list:
+    done = subprocess.run(["node", str(ORACLE)], input=json.dumps({"requests": requests}),
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    if done.returncode != 0:
+        raise RuntimeError(f"circomlibjs failed: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else '?'}")
+    return json.loads(done.stdout)
 
-    print(f"Poseidon Merkle membership, depth {depth}: prove Poseidon(secret) is a leaf under a public root")
-    tree = MerkleTree(depth)
-    members = {}
-    for _ in range(16):  # a few members at random positions
-        index = secrets.randbelow(1 << depth)
-        members[index] = secrets.randbelow(1 << 250)
-        tree.set(index, poseidon([members[index]]))
-    index, secret = next(iter(members.items()))
-    compiled = timed("build circuit", lambda: membership_circuit(depth))
-    r1cs = compiled.r1cs
-    witness = timed("solve witness", lambda: compiled.solve({
-        "root": tree.root, "secret": secret, "path_bits": path_bits(index, depth),
-        "siblings": tree.proof(index)}))
-    rows[-1] = (rows[-1][0], rows[-1][1], f"{len(witness)} wires")
-    write_r1cs(out / "circuit.r1cs", r1cs)
-    write_wtns(out / "witness.wtns", witness)
 
-    with _progress_bar("setup", SETUP_STAGES, not quiet) as progress:
-        pk = timed("setup (single-party, dev only)", lambda: setup(r1cs, progress=progress))
-    timed("write .zkey", lambda: write_zkey(out / "circuit.zkey", pk))
-    pk = load_zkey(out / "circuit.zkey")
-    timings = ProveTimings()
-    prove(pk, witness)  # the first proof in a process loads the kernels; time the second, as a server would
-    with _progress_bar("prove", 9, not quiet) as progress:
-        proof, public = timed("prove", lambda: prove(pk, witness, progress=progress, timings=timings))
-    vk = verifying_key(pk)
-    ok = timed("verify (ours)", lambda: verify(vk, public, proof))
-    snarkjs.write_proof(proof, out / "proof.json")
-    snarkjs.write_public_inputs(public, out / "public.json")
-    snarkjs.write_verifying_key(vk, out / "verification_key.json")
+def run_demo(data_dir: str | Path | None = None, layout=None, *, say: Callable[[str], None] = print,
+             notify: Callable[[str], None] | None = None, prove_progress=None, use_circomlibjs: bool = True,
+             ensure_kernels: Callable[[], None] | None = None) -> DemoResult:
+    """Run the demo in `data_dir` (a fresh temporary folder, removed after, when None)."""
+    from circuits.babyjub import pack_point
+    from circuits.eddsa import Signature
+    from circuits.rollup.layout import transfer_message
+    from zkrollup import keys
+    from zkrollup.l1 import L1Error
+    from zkrollup.node import DEFAULT_LAYOUT, RollupNode
+    from zkrollup.wallet import KeyPair, SignedTransfer, Transfer
 
-    snarkjs_result = "skipped (snarkjs not installed: run `npm ci`)"
-    if SNARKJS.exists() and shutil.which("node"):
-        check = timed("verify (snarkjs CLI)", lambda: subprocess.run(
-            [str(SNARKJS), "groth16", "verify", "verification_key.json", "public.json", "proof.json"],
-            cwd=out, capture_output=True, text=True))
-        snarkjs_result = "OK" if check.returncode == 0 and "OK" in check.stdout else "REJECTED"
+    layout = layout or DEFAULT_LAYOUT
+    result = DemoResult()
+    start = clock = time.perf_counter()
 
-    print(f"\n{r1cs.n_constraints} constraints, {r1cs.n_wires} wires, domain 2^{pk.log_domain_size}")
-    width = max(len(label) for label, _, _ in rows)
-    for label, seconds, note in rows:
-        print(f"  {label:<{width}}  {seconds:8.3f} s  {note}")
-    print(f"  prove stages: {timings.summary()}")
-    print(f"\nour verifier: {'valid' if ok else 'INVALID'}; snarkjs: {snarkjs_result}")
-    print(f"files in {out}/: circuit.r1cs circuit.zkey witness.wtns proof.json public.json verification_key.json")
-    if not ok or snarkjs_result == "REJECTED":
-        print("error: the demo proof did not verify", file=sys.stderr)
-        return 1
-    return 0
+    def lap(label: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        result.rows.append((label, now - clock))
+        clock = now
+
+    temporary = data_dir is None
+    folder = Path(tempfile.mkdtemp(prefix="zkrollup-demo-")) / "data" if temporary else Path(data_dir)
+    try:
+        if ensure_kernels:
+            ensure_kernels()
+            lap("compile or load the prover's kernels")
+        say(f"zkrollup demo: a {layout.arity}-ary tree of 2^{layout.depth} accounts, batches of "
+            f"{layout.n_transfers} transfers + {layout.n_registrations} registrations, "
+            f"{layout.binding} data binding; data in {folder}")
+        node = RollupNode.init(folder, layout, accounts=3, balance=1_000_000, notify=notify)
+        circuit = keys.circuit_for(layout)
+        result.constraints = circuit.r1cs.n_constraints
+        result.constraints_per_transfer = dict(circuit.parts)
+        result.roots.append(("genesis", node.l1.state_root()))
+        lap("init: circuit, proving key (cached per shape), L1 deployment")
+        say(f"genesis: accounts 2, 3, 4 hold 1,000,000 each; account 1 is the operator's fee account; "
+            f"state root {node.l1.state_root()}")
+
+        # An outside wallet's key (circomlibjs), registered by its public key only.
+        outside_key = secrets.token_bytes(32)
+        if use_circomlibjs and circomlibjs_available():
+            ax, ay = (int(v) for v in _circomlibjs([{"op": "prv2pub", "prv": outside_key.hex()}])[0])
+            result.circomlibjs = True
+        else:
+            ax, ay = KeyPair.from_private_key(outside_key).public_key
+        if (ax, ay) != tuple(KeyPair.from_private_key(outside_key).public_key):
+            raise RuntimeError("circomlibjs and zkrollup derive different public keys")
+        outside = node.store.queue_registration(ax, ay)
+        ours, _ = node.register_account()
+        node.transfer(2, 3, 1_000, 10)
+        node.transfer(3, outside, 5_000, 10)
+        node.transfer(4, ours, 2_500, 5)
+        node.transfer(2, 2, 7, 1)          # to oneself: the same sequential update, nonce advances
+        lap("register 2 accounts, sign and queue 4 transfers")
+        who = "circomlibjs" if result.circomlibjs else "an outside wallet (node missing: our code stands in)"
+        say(f"registered account {outside} (key from {who}) and account {ours}; queued 4 transfers")
+
+        def settle(label: str):
+            batch, dropped = node.build_batch()
+            lap(f"{label}: build (executor + witness inputs)")
+            timings: dict = {}
+            batch = node.prove_batch(batch.number, progress=prove_progress, notify=notify, timings=timings)
+            for name, seconds in timings.items():
+                result.rows.append((f"{label}: {name}", seconds))
+            nonlocal clock
+            clock += sum(timings.values())
+            lap(f"{label}: prove, other")
+            if not node.verify_batch(batch.number):
+                raise RuntimeError(f"batch {batch.number} does not verify")
+            lap(f"{label}: verify (ours, as the L1 will)")
+            return batch
+
+        batch1 = settle("batch 1")
+        receipt = node.submit_batch(batch1.number)
+        lap("batch 1: submit to the L1")
+        result.roots.append(("after batch 1", node.l1.state_root()))
+        say(f"batch 1: {len(batch1.registration_indices)} registrations + {len(batch1.transfer_ids)} transfers, "
+            f"{len(batch1.pubdata)} bytes of pubdata; L1 accepted it (gas ≈ {receipt.gas_used:,}); "
+            f"root -> {receipt.event.new_root}")
+
+        # Batch 2: the outside wallet signs with circomlibjs; the node only sees the JSON document.
+        transfer = Transfer(outside, 2, 1_200, 20, 0)
+        message = transfer_message(node.chain_id, outside, 2, 1_200, 20, 0)
+        if result.circomlibjs:
+            answer = _circomlibjs([{"op": "signPoseidon", "prv": outside_key.hex(), "msg": str(message)}])[0]
+            document = {"from": str(outside), "to": "2", "amount": "1200", "fee": "20", "nonce": "0",
+                        "signature": {"R8": answer["R8"], "S": answer["S"]}}
+        else:
+            from circuits.eddsa import sign_poseidon
+
+            sig = sign_poseidon(outside_key, message)
+            document = SignedTransfer(transfer, Signature(sig.r8, sig.s)).to_json()
+        node.submit_transfer(SignedTransfer.from_json(document))
+        node.transfer(ours, 3, 500, 5)
+        lap("queue batch 2's transfers (one signed outside)")
+        batch2 = settle("batch 2")
+
+        root_before = node.l1.state_root()
+        proof = node._proof_of(batch2)
+        tampered = bytearray(batch2.pubdata)
+        tampered[-9] ^= 0x01                     # one bit of the last amount field in the pubdata
+        for label, attempt in (
+            ("pubdata with one bit flipped", lambda: node.l1.submit_batch(bytes(tampered), batch2.new_root,
+                                                                         batch2.commitment, proof, node.operator)),
+            ("proof with A negated", lambda: node.l1.submit_batch(batch2.pubdata, batch2.new_root, batch2.commitment,
+                                                                 replace(proof, a=(proof.a[0], _Q - proof.a[1])),
+                                                                 node.operator)),
+        ):
+            try:
+                attempt()
+                raise RuntimeError(f"the L1 accepted a tampered batch ({label})")
+            except L1Error as refused:
+                result.refused.append(f"{label}: {refused.error}")
+        if node.l1.state_root() != root_before:
+            raise RuntimeError("a refused batch changed the L1's root")
+        lap("tampered batch 2 refused by the L1 (twice)")
+        say(f"tampered copies of batch 2 refused: {'; '.join(result.refused)}; root unchanged")
+        node.submit_batch(batch2.number)
+        result.roots.append(("after batch 2", node.l1.state_root()))
+        lap("batch 2: submit to the L1")
+        balances = {i: node.store.account(i).balance for i in (1, 2, 3, 4, outside, ours)}
+        say(f"batch 2 accepted; root -> {node.l1.state_root()}")
+        say("balances: " + ", ".join(f"{i}: {b:,}" for i, b in balances.items()))
+        node.close()
+        result.ok = True
+    finally:
+        if temporary:
+            shutil.rmtree(folder.parent, ignore_errors=True)
+        else:
+            pass
+    result.rows.append(("other (imports, printing, clean-up)", time.perf_counter() - start - sum(s for _, s in result.rows)))
+    return result
+
+
+_Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583   # BN254 base field
+
+
+def print_summary(result: DemoResult, layout, say: Callable[[str], None] = print) -> None:
+    """The demo's closing table: roots, proof size, constraints per transfer, and timings that add up."""
+    say("")
+    for label, root in result.roots:
+        say(f"  state root {label:<14} {root}")
+    per = result.constraints_per_transfer
+    transfers = per.get("transfers", 0) // max(1, layout.n_transfers)
+    say(f"  proof: 256 bytes (Groth16: A and C in G1, B in G2, uncompressed as the EVM takes them)")
+    say(f"  circuit: {result.constraints:,} constraints a batch; {transfers:,} a transfer slot, "
+        f"{per.get('registrations', 0) // max(1, layout.n_registrations):,} a registration slot, "
+        f"fee credit {per.get('fee_credit', 0):,}, data binding {per.get('data_binding', 0):,}")
+    width = max(len(label) for label, _ in result.rows)
+    total = sum(seconds for _, seconds in result.rows)
+    say("")
+    for label, seconds in result.rows:
+        say(f"  {label:<{width}}  {seconds:8.2f} s")
+    say(f"  {'total (wall time)':<{width}}  {total:8.2f} s")
