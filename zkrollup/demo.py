@@ -122,13 +122,15 @@ def run_demo(data_dir: str | Path | None = None, layout=None, *, say: Callable[[
             lap(f"{label}: verify (ours, as the L1 will)")
             return batch
 
-        batch1 = settle("batch 1")
-        receipt = node.submit_batch(batch1.number)
-        lap("batch 1: submit to the L1")
-        result.roots.append(("after batch 1", node.l1.state_root()))
-        say(f"batch 1: {len(batch1.registration_indices)} registrations + {len(batch1.transfer_ids)} transfers, "
-            f"{len(batch1.pubdata)} bytes of pubdata; L1 accepted it (gas ≈ {receipt.gas_used:,}); "
-            f"root -> {receipt.event.new_root}")
+        # As many batches as the queued work needs (one with the default shape).
+        while node.store.pending_transfers() or node.store.pending_registrations():
+            batch = settle(f"batch {node.store.latest_batch().number + 1 if node.store.latest_batch() else 1}")
+            receipt = node.submit_batch(batch.number)
+            lap(f"batch {batch.number}: submit to the L1")
+            result.roots.append((f"after batch {batch.number}", node.l1.state_root()))
+            say(f"batch {batch.number}: {len(batch.registration_indices)} registrations + "
+                f"{len(batch.transfer_ids)} transfers, {len(batch.pubdata)} bytes of pubdata; the L1 accepted it "
+                f"(gas ≈ {receipt.gas_used:,}); root -> {receipt.event.new_root}")
 
         # Batch 2: the outside wallet signs with circomlibjs; the node only sees the JSON document.
         transfer = Transfer(outside, 2, 1_200, 20, 0)
@@ -144,8 +146,8 @@ def run_demo(data_dir: str | Path | None = None, layout=None, *, say: Callable[[
             document = SignedTransfer(transfer, Signature(sig.r8, sig.s)).to_json()
         node.submit_transfer(SignedTransfer.from_json(document))
         node.transfer(ours, 3, 500, 5)
-        lap("queue batch 2's transfers (one signed outside)")
-        batch2 = settle("batch 2")
+        lap("queue the next batch's transfers (one signed outside)")
+        batch2 = settle(f"batch {node.store.latest_batch().number + 1}")
 
         root_before = node.l1.state_root()
         proof = node._proof_of(batch2)
@@ -165,13 +167,13 @@ def run_demo(data_dir: str | Path | None = None, layout=None, *, say: Callable[[
                 result.refused.append(f"{label}: {refused.error}")
         if node.l1.state_root() != root_before:
             raise RuntimeError("a refused batch changed the L1's root")
-        lap("tampered batch 2 refused by the L1 (twice)")
-        say(f"tampered copies of batch 2 refused: {'; '.join(result.refused)}; root unchanged")
+        lap(f"tampered batch {batch2.number} refused by the L1 (twice)")
+        say(f"tampered copies of batch {batch2.number} refused: {'; '.join(result.refused)}; root unchanged")
         node.submit_batch(batch2.number)
-        result.roots.append(("after batch 2", node.l1.state_root()))
-        lap("batch 2: submit to the L1")
+        result.roots.append((f"after batch {batch2.number}", node.l1.state_root()))
+        lap(f"batch {batch2.number}: submit to the L1")
         balances = {i: node.store.account(i).balance for i in (1, 2, 3, 4, outside, ours)}
-        say(f"batch 2 accepted; root -> {node.l1.state_root()}")
+        say(f"batch {batch2.number} accepted; root -> {node.l1.state_root()}")
         say("balances: " + ", ".join(f"{i}: {b:,}" for i, b in balances.items()))
         node.close()
         result.ok = True

@@ -1,40 +1,42 @@
-"""`zkrollup demo`: the end-to-end demo (today a Poseidon Merkle membership proof; zkrollup.demo owns it)."""
+"""`zkrollup demo`: the rollup end to end on a fresh data directory (zkrollup.demo owns it)."""
 
 from __future__ import annotations
 
-import contextlib
 import sys
 
-from .common import CliError, Command, Group, bounded_int, check_outputs
-
-MAX_DEPTH = 32
+from .common import EXIT_OK, CliError, Command, Group, ensure_kernels
+from .rollup_common import add_layout_options, layout_from, notifier
 
 
 def _demo_arguments(parser) -> None:
-    parser.add_argument("--depth", type=bounded_int(1, MAX_DEPTH), default=20,
-                        help=f"Merkle tree depth, 1 to {MAX_DEPTH} (default 20)")
-    parser.add_argument("--out", default="demo-out", help="folder for the circuit, key and proof files (default demo-out)")
+    add_layout_options(parser)
+    parser.add_argument("--data-dir", metavar="DIR", default=None,
+                        help="keep the demo's data directory here (must not exist or be empty); default: a "
+                             "temporary folder removed at the end")
+    parser.add_argument("--no-circomlibjs", action="store_true",
+                        help="do not use circomlibjs (node) as the outside wallet, even where it is installed")
 
 
 def run_demo(args, report) -> int:
-    from pathlib import Path
+    from prover.groth16 import PROVE_STAGES
+    from zkrollup.demo import print_summary, run_demo as demo
 
-    from zkrollup.demo import run_demo as demo
+    layout = layout_from(args)
+    say = (lambda text: print(text, file=sys.stderr, flush=True)) if report.as_json else report.line
+    with report.progress("prove", len(PROVE_STAGES)) as step:
+        result = demo(args.data_dir, layout, say=say, notify=notifier(report), prove_progress=step,
+                      use_circomlibjs=not args.no_circomlibjs, ensure_kernels=lambda: ensure_kernels(report))
+    print_summary(result, layout, say)
+    report.data.update(ok=result.ok, roots={label: str(root) for label, root in result.roots},
+                       refused=result.refused, constraints=result.constraints,
+                       constraints_by_part=result.constraints_per_transfer, circomlibjs=result.circomlibjs,
+                       timings={label: round(seconds, 3) for label, seconds in result.rows})
+    if not result.ok:
+        raise CliError("the demo did not complete")
+    return EXIT_OK
 
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise CliError(f"{args.out}: exists and is not a folder")
-    if out.is_dir():
-        check_outputs(out / "circuit.zkey")
-    report.data.update(out=args.out, depth=args.depth)
-    # The demo prints its own table; with --json it goes to stderr so that stdout is the JSON result.
-    with contextlib.redirect_stdout(sys.stderr) if report.as_json else contextlib.nullcontext():
-        code = demo(depth=args.depth, out_dir=args.out, quiet=report.quiet)
-    report.data.update(valid=code == 0)
-    return code
 
-
-GROUP = Group("demo", "set up, prove and verify a Poseidon Merkle membership proof", (
-    Command(("demo",), "set up, prove and verify a Poseidon Merkle membership proof, with timings",
+GROUP = Group("demo", "the rollup end to end: accounts, signed transfers, batches proved and settled, a tampered one refused", (
+    Command(("demo",), "the rollup end to end on a fresh data directory, with a timing table",
             _demo_arguments, run_demo),
 ))
