@@ -49,12 +49,22 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
+class _VersionAction(argparse.Action):
+    """--version, looking the version up only when asked (importlib.metadata costs ~0.1-0.3 s at start)."""
+
+    def __init__(self, option_strings, dest, help=None):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"zkrollup {_version()}")
+        parser.exit(0)
+
+
 def build_parser(groups=None) -> argparse.ArgumentParser:
     """The argument parser for `groups` (default: every GROUP in GROUP_MODULES)."""
     groups = groups if groups is not None else [module.GROUP for module in GROUP_MODULES]
     parser = ArgumentParser(prog="zkrollup", description=__doc__.split("\n\n")[0].replace("\n", " "))
-    parser.add_argument("--version", action="version", version=f"zkrollup {_version()}",
-                        help="print the version and exit")
+    parser.add_argument("--version", action=_VersionAction, help="print the version and exit")
     add_common_options(parser)
     top = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=ArgumentParser)
     levels: dict[tuple[str, ...], argparse._SubParsersAction] = {(): top}
