@@ -34,7 +34,7 @@ __all__ = ["NodeError", "RollupNode", "DEFAULT_LAYOUT", "NODE_FILE"]
 
 NODE_FILE = "node.json"
 NODE_FORMAT = 1
-DEFAULT_LAYOUT = Layout(depth=20, arity=4, n_transfers=4, n_registrations=2, binding="evaluation")
+DEFAULT_LAYOUT = Layout()   # circuits/rollup/defaults.py
 #: The fee account is the operator's, made at genesis at this index; funded genesis accounts follow it.
 FEE_ACCOUNT = 1
 

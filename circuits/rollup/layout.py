@@ -19,6 +19,7 @@ from typing import Any, NamedTuple, Sequence, TypeVar
 
 from circuits.builder import LinearCombination, linear_sum
 from circuits.poseidon import FIELD_MODULUS, poseidon
+from circuits.rollup import defaults
 
 __all__ = [
     "ARITIES",
@@ -98,11 +99,11 @@ class Layout:
     amount/fee widths hold 64 bits.
     """
 
-    depth: int = 20
-    arity: int = 4
-    n_transfers: int = 4
-    n_registrations: int = 2
-    binding: str = "evaluation"
+    depth: int = defaults.DEPTH
+    arity: int = defaults.ARITY
+    n_transfers: int = defaults.TRANSFERS
+    n_registrations: int = defaults.REGISTRATIONS
+    binding: str = defaults.BINDING
     index_bytes: int = 4
     amount_bytes: int = 8
     fee_bytes: int = 8

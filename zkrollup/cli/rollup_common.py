@@ -17,17 +17,17 @@ def add_data_dir(parser: argparse.ArgumentParser) -> None:
 
 def add_layout_options(parser: argparse.ArgumentParser) -> None:
     """The circuit shape: tree depth and arity, slots per batch, data binding (defaults: zkrollup.node)."""
-    from zkrollup.node import DEFAULT_LAYOUT as d
+    from circuits.rollup import defaults as d
 
-    parser.add_argument("--depth", type=bounded_int(2, 32), default=d.depth,
-                        help=f"account tree depth in index bits: 2^DEPTH accounts (default {d.depth}; even for arity 4)")
-    parser.add_argument("--arity", type=int, choices=(2, 4), default=d.arity,
-                        help=f"children per tree node (default {d.arity})")
-    parser.add_argument("--transfers", type=bounded_int(0, 4096), default=d.n_transfers,
-                        help=f"transfer slots per batch (default {d.n_transfers})")
-    parser.add_argument("--registrations", type=bounded_int(0, 64), default=d.n_registrations,
-                        help=f"registration slots per batch (default {d.n_registrations})")
-    parser.add_argument("--binding", choices=("evaluation", "sha256"), default=d.binding,
+    parser.add_argument("--depth", type=bounded_int(2, 32), default=d.DEPTH,
+                        help=f"account tree depth in index bits: 2^DEPTH accounts (default {d.DEPTH}; even for arity 4)")
+    parser.add_argument("--arity", type=int, choices=(2, 4), default=d.ARITY,
+                        help=f"children per tree node (default {d.ARITY})")
+    parser.add_argument("--transfers", type=bounded_int(0, 4096), default=d.TRANSFERS,
+                        help=f"transfer slots per batch (default {d.TRANSFERS})")
+    parser.add_argument("--registrations", type=bounded_int(0, 64), default=d.REGISTRATIONS,
+                        help=f"registration slots per batch (default {d.REGISTRATIONS})")
+    parser.add_argument("--binding", choices=("evaluation", "sha256"), default=d.BINDING,
                         help="how the proof binds the published pubdata: the evaluation claim (default) "
                              "or SHA-256 of the pubdata")
 
