@@ -171,3 +171,34 @@ def test_a_transfer_signed_elsewhere_round_trips_through_its_json_document(node)
     node.submit_transfer(SignedTransfer.from_json(document))
     _settle(node)
     assert node.store.account(2).balance == 1_000_077
+
+
+def test_a_transfer_signed_by_circomlibjs_is_admitted_proved_and_settled(node, run_circomlibjs):
+    """An outside wallet: circomlibjs makes the key pair and signs; the rollup registers the key, then accepts,
+    proves and settles the transfer from its JSON document alone."""
+    from circuits.rollup.layout import transfer_message
+
+    private_key = bytes(range(100, 132))
+    ax, ay = (int(v) for v in run_circomlibjs([{"op": "prv2pub", "prv": private_key.hex()}])[0])
+    index = node.store.queue_registration(ax, ay)
+    node.transfer(2, index, 1_000, 0)
+    _settle(node)
+    message = transfer_message(node.chain_id, index, 3, 400, 7, 0)
+    signature = run_circomlibjs([{"op": "signPoseidon", "prv": private_key.hex(), "msg": str(message)}])[0]
+    document = {"from": str(index), "to": "3", "amount": "400", "fee": "7", "nonce": "0", "signature": signature}
+    node.submit_transfer(SignedTransfer.from_json(document))
+    _settle(node)
+    assert (node.store.account(index).balance, node.store.account(3).balance) == (593, 1_000_400)
+
+
+def test_a_batch_recorded_for_another_circuit_shape_is_refused(node):
+    import sqlite3
+
+    node.transfer(2, 3, 10, 1)
+    batch, _ = node.build_batch()
+    db = sqlite3.connect(node.store.database_path)
+    db.execute("UPDATE batches SET layout_fingerprint = ? WHERE number = ?", ("0" * 64, batch.number))
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError, match="another layout"):
+        node.prove_batch(batch.number)

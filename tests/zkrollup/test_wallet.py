@@ -1,9 +1,7 @@
 """The wallet: key pairs, transfers, signatures equal to circomlibjs's, and the strict signed-transfer document."""
 
-import importlib.util
 import json
 import secrets
-from pathlib import Path
 
 import pytest
 
@@ -22,19 +20,8 @@ from zkrollup.wallet import (
     write_transfer,
 )
 
-REPO = Path(__file__).resolve().parents[2]
 
 
-def _load_circuits_conftest():
-    # The one circomlibjs-oracle fixture lives in tests/circuits/conftest.py; pytest's importlib mode does not
-    # share it with this folder, so load it from its file (as tests/prover loads the bench scripts).
-    spec = importlib.util.spec_from_file_location("circuits_conftest", REPO / "tests" / "circuits" / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-run_circomlibjs = _load_circuits_conftest().run_circomlibjs
 
 CHAIN_ID = deployment_chain_id(1, bytes(range(20)))
 KEY = KeyPair.from_private_key(bytes(range(32)))

@@ -1,4 +1,4 @@
-"""Shared fixtures for the circuits suites: the circomlibjs oracle (scripts/circomlibjs_oracle.js)."""
+"""Fixtures shared by every suite: the circomlibjs oracle (scripts/circomlibjs_oracle.js)."""
 
 import json
 import shutil
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 ORACLE = REPO / "scripts" / "circomlibjs_oracle.js"
 
 
