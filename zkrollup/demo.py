@@ -52,7 +52,6 @@ def run_demo(data_dir: str | Path | None = None, layout=None, *, say: Callable[[
              notify: Callable[[str], None] | None = None, prove_progress=None, use_circomlibjs: bool = True,
              ensure_kernels: Callable[[], None] | None = None) -> DemoResult:
     """Run the demo in `data_dir` (a fresh temporary folder, removed after, when None)."""
-    from circuits.babyjub import pack_point
     from circuits.eddsa import Signature
     from circuits.rollup.layout import transfer_message
     from zkrollup import keys
@@ -196,7 +195,7 @@ def print_summary(result: DemoResult, layout, say: Callable[[str], None] = print
         say(f"  state root {label:<14} {root}")
     per = result.constraints_per_transfer
     transfers = per.get("transfers", 0) // max(1, layout.n_transfers)
-    say(f"  proof: 256 bytes (Groth16: A and C in G1, B in G2, uncompressed as the EVM takes them)")
+    say("  proof: 256 bytes (Groth16: A and C in G1, B in G2, uncompressed as the EVM takes them)")
     say(f"  circuit: {result.constraints:,} constraints a batch; {transfers:,} a transfer slot, "
         f"{per.get('registrations', 0) // max(1, layout.n_registrations):,} a registration slot, "
         f"fee credit {per.get('fee_credit', 0):,}, data binding {per.get('data_binding', 0):,}")

@@ -15,7 +15,7 @@ from circuits.babyjub import is_low_order, is_on_curve, pack_point
 from circuits.eddsa import Signature, verify_poseidon
 from circuits.rollup import layout as lay
 from circuits.rollup.batch import AccountOpening, BatchWitnessInputs, RegistrationSlot, TransferSlot
-from circuits.rollup.layout import BALANCE_BITS, NONCE_BITS, RESERVED_INDEX, Layout
+from circuits.rollup.layout import BALANCE_BITS, NONCE_BITS, RESERVED_INDEX
 
 from zkrollup.state import Account, RollupState
 

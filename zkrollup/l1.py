@@ -21,7 +21,7 @@ from typing import Protocol, Sequence
 
 from circuits.babyjub import is_low_order, is_on_curve
 from circuits.rollup import layout as lay
-from circuits.rollup.layout import BALANCE_BITS, RESERVED_INDEX, Layout
+from circuits.rollup.layout import BALANCE_BITS, Layout
 from verifier import snarkjs
 from verifier.groth16 import verify
 from verifier.types import Proof, VerifierInputError, VerifyingKey

@@ -19,15 +19,15 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable
 
 from circuits.rollup.batch import BatchWitnessInputs
 from circuits.rollup.layout import Layout
 from zkrollup import keys
-from zkrollup.executor import (ExecutionError, Registration, TransferRefused, check_transfer, execute_batch)
-from zkrollup.l1 import GenesisAccount, L1Error, PythonL1, SubmitReceipt
+from zkrollup.executor import Registration, TransferRefused, check_transfer, execute_batch
+from zkrollup.l1 import GenesisAccount, PythonL1, SubmitReceipt
 from zkrollup.state import Account, RollupState
-from zkrollup.store import Batch, DuplicateTransfer, Store, StoreError
+from zkrollup.store import Batch, DuplicateTransfer, Store
 from zkrollup.wallet import KeyPair, SignedTransfer, Transfer, generate_keypair, sign_transfer
 
 __all__ = ["NodeError", "RollupNode", "DEFAULT_LAYOUT", "NODE_FILE"]
