@@ -508,6 +508,7 @@ class ConstraintSystem:
         self._wires = [array("q"), array("q"), array("q")]
         self._coeffs = [array("i"), array("i"), array("i")]   # per term: its coefficient's id
         self._coefficient_ids = _CoefficientIds()
+        self._last_row = None   # (terms, wires, ids) of the last long combination put into a row
         self._constraint_gadget = array("i")
         self._defining = bytearray()   # per constraint: 1 if its step's output satisfies it by construction
         self._child_ids: dict[tuple[int, str], int] = {}
@@ -624,19 +625,40 @@ class ConstraintSystem:
     # --- raw constraints --------------------------------------------------------------------------
     def _add_constraint(self, a: Mapping[int, int], b: Mapping[int, int], c: Mapping[int, int],
                         gadget: int | None = None, defining: int = 0) -> None:
-        ids = self._coefficient_ids.__getitem__
+        coefficient_id = self._coefficient_ids.__getitem__
         (wa, wb, wc), (ca, cb, cc), (pa, pb, pc) = self._wires, self._coeffs, self._ptr
-        wa.extend(a)
-        ca.extend(map(ids, a.values()))
+        if len(a) > 2:   # a long operand, as x in x·x and x⁴·x (Poseidon): converted once for both rows
+            wires, ids = self._row_arrays(a)
+            wa.extend(wires)
+            ca.extend(ids)
+        else:
+            wa.extend(a)
+            ca.extend(map(coefficient_id, a.values()))
         pa.append(len(wa))
-        wb.extend(b)
-        cb.extend(map(ids, b.values()))
+        if len(b) > 2:
+            wires, ids = self._row_arrays(b)
+            wb.extend(wires)
+            cb.extend(ids)
+        else:
+            wb.extend(b)
+            cb.extend(map(coefficient_id, b.values()))
         pb.append(len(wb))
         wc.extend(c)
-        cc.extend(map(ids, c.values()))
+        cc.extend(map(coefficient_id, c.values()))
         pc.append(len(wc))
         self._constraint_gadget.append(self._current_gadget if gadget is None else gadget)
         self._defining.append(defining)
+
+    def _row_arrays(self, terms: Mapping[int, int]) -> tuple[array, array]:
+        """(wire ids, coefficient ids) of a combination's terms, kept for the last long combination seen:
+        gadgets often put one combination in several places of consecutive rows (x·x = x², x⁴·x = x⁵)."""
+        last = self._last_row
+        if last is not None and last[0] is terms:
+            return last[1], last[2]
+        wires = array("q", terms)
+        ids = array("i", map(self._coefficient_ids.__getitem__, terms.values()))
+        self._last_row = (terms, wires, ids)
+        return wires, ids
 
     def assert_product(self, a: LinearLike, b: LinearLike, c: LinearLike, *, holds_by_construction: bool = False) -> None:
         """Constrain a·b = c (one R1CS row). Every wire in it must already be defined (input, mul, hint).
