@@ -97,7 +97,7 @@ def _group(like, fe_shape):
         return out
 
     def validate(p: np.ndarray, name: str = "points", subgroup: bool = False) -> np.ndarray:
-        """Raise PointNotOnCurve naming the first bad point; return the array, C-contiguous."""
+        """Raise PointNotOnCurve naming the first bad point; return the array (a read-only view)."""
         p = check_elements(p, affine_shape, name)
         ok = is_in_subgroup(p) if subgroup else is_on_curve(p)
         if not ok.all():

@@ -18,10 +18,10 @@ import numpy as np
 from verifier.types import Proof, VerifyingKey
 
 from . import convert, field, msm, ntt
-from .arrays import below_modulus
+from .arrays import below_modulus, kernel_input
 from .constants import R, root_of_unity
 from .kernels import qap
-from .zkey import ProvingKey
+from .zkey import COEF_RECORD, ProvingKey, ZkeyError, check_points, describe_bad_coefficient
 
 
 class ProvingError(ValueError):
@@ -83,6 +83,10 @@ def prove(pk: ProvingKey, witness, *, r1cs=None, check: bool = True, rng=None,
     refused naming the constraint. With `check` (the default), the finished proof is verified
     against the key's own verifying key and refused if it does not hold, so an unsatisfying witness
     never leaves as a "proof". `check=False` exists for tests that show the verifier rejects it.
+
+    Raises ProvingError for a witness that does not fit or does not satisfy the key's circuit, and
+    ZkeyError (naming the key's file and section) for a key found corrupt: a coefficient out of
+    range, or, when the self-check fails, a point off the curve or an unusable verifying key.
     """
     rng = rng or secrets.SystemRandom()
     timings = timings if timings is not None else ProveTimings()
@@ -111,7 +115,10 @@ def prove(pk: ProvingKey, witness, *, r1cs=None, check: bool = True, rng=None,
     n = pk.domain_size
     a_eval = np.zeros((n, 4), np.uint64)
     b_eval = np.zeros((n, 4), np.uint64)
-    qap.build_ab(pk.coef_matrix, pk.coef_constraint, pk.coef_signal, pk.coef_value, z, a_eval, b_eval)
+    records = np.ascontiguousarray(pk.coefficients, dtype=COEF_RECORD).view(np.uint8)
+    bad = qap.build_ab(kernel_input(records), pk.n_vars, pk.domain_size, kernel_input(z), a_eval, b_eval)
+    if bad >= 0:
+        raise ZkeyError(describe_bad_coefficient(pk, bad))
     c_eval = field.fr_mul(a_eval, b_eval)
     lap("A·z B·z")
 
@@ -146,12 +153,31 @@ def prove(pk: ProvingKey, witness, *, r1cs=None, check: bool = True, rng=None,
                   c=convert.g1_to_ints(pi_c[None])[0])
     public = public_inputs_of(pk, z)
     if check:
-        from verifier.groth16 import verify
-
-        if not verify(verifying_key(pk), public, proof):
-            raise ProvingError("the witness does not satisfy the circuit of this key: the proof does not verify")
+        _self_check(pk, public, proof)
     lap("finish")
     return proof, public
+
+
+def _self_check(pk: ProvingKey, public: list[int], proof: Proof) -> None:
+    """Verify the new proof against the key's own verifying key; when it fails, find out whether the
+    key is corrupt (its points are checked only then: free when all is well) before blaming the witness."""
+    from verifier.groth16 import prepare_verifying_key, verify_prepared
+    from verifier.types import VerifierInputError
+
+    try:
+        prepared = prepare_verifying_key(verifying_key(pk))
+    except VerifierInputError as exc:
+        raise ZkeyError(f"{pk.name}: its verifying key cannot be used: {exc}") from exc
+    try:
+        if verify_prepared(prepared, public, proof):
+            return
+        failed = "the pairing check e(A, B) = e(alpha, beta) e(IC, gamma) e(C, delta) fails"
+    except VerifierInputError as exc:
+        failed = str(exc)
+    check_points(pk)
+    raise ProvingError(f"the proof does not verify against the key's own verifying key ({failed}): the witness "
+                       f"does not satisfy the circuit of {pk.name}, or the key's coefficients (section 4) "
+                       "are corrupt (its points are all on the curve)")
 
 
 def _check_satisfied(r1cs, z: np.ndarray, pk: ProvingKey) -> None:

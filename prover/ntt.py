@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .arrays import kernel_input
 from .constants import R, root_of_unity
 from .convert import fr_from_ints
 from .kernels import ntt as kernels
@@ -48,7 +49,7 @@ def coset_intt(values: np.ndarray, shift: int) -> np.ndarray:
 
 
 def _transform(values: np.ndarray, log_n: int, inverse: bool, shift: int | None) -> np.ndarray:
-    source = np.ascontiguousarray(values)
+    source = kernel_input(values)
     if kernels.count_not_below_r(source):
         raise not_canonical_error()
     n = 1 << log_n

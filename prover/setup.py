@@ -17,11 +17,12 @@ from typing import Callable
 import numpy as np
 
 from . import field
+from .arrays import kernel_input
 from .constants import G1_GENERATOR, G2_GENERATOR, MONT_R, R, root_of_unity, to_limbs
 from .convert import fr_from_ints, g1_from_ints, g2_from_ints
 from .kernels import qap
 from .kernels.field import FQ2_LIKE, FQ_LIKE
-from .zkey import ProvingKey, circuit_hash_of, domain_size_for
+from .zkey import ProvingKey, circuit_hash_of, coefficient_records, domain_size_for
 
 SETUP_WARNING = ("single-party development setup: toxic waste drawn from the OS CSPRNG and discarded "
                  "after use; anyone who ran this setup could forge proofs; not for production")
@@ -46,7 +47,7 @@ def _fixed_base_table(generator_array: np.ndarray, like, window: int):
     entries = nwin << window
     table = np.zeros((entries,) + generator_array.shape[1:], np.uint64)
     scratch = np.empty(5 * entries * len(like), np.uint64)
-    qap.fixed_base_table(np.ascontiguousarray(generator_array), window, nwin, table, scratch, like)
+    qap.fixed_base_table(kernel_input(generator_array), window, nwin, table, scratch, like)
     return table, nwin
 
 
@@ -65,7 +66,7 @@ class _FixedBase:
             return out
         width = len(self.like)
         scratch = np.empty(5 * n * width, np.uint64)
-        qap.fixed_base_mul(self.table, FIXED_BASE_WINDOW, self.nwin, np.ascontiguousarray(scalars_std),
+        qap.fixed_base_mul(self.table, FIXED_BASE_WINDOW, self.nwin, kernel_input(scalars_std),
                            out, scratch, self.like)
         return out
 
@@ -109,9 +110,9 @@ def setup(r1cs, *, progress: Progress | None = None, rng=None, quiet: bool = Fal
     step("QAP polynomials at tau", 2)
     u, v, w = (np.zeros((n_vars, 4), np.uint64) for _ in range(3))
     for matrix, out in ((r1cs.a, u), (r1cs.b, v), (r1cs.c, w)):
-        coeffs_mont = field.fr_to_montgomery(np.ascontiguousarray(matrix.coeffs))
-        qap.accumulate_columns(np.ascontiguousarray(matrix.indptr), np.ascontiguousarray(matrix.indices),
-                               coeffs_mont, lagrange, out)
+        coeffs_mont = field.fr_to_montgomery(matrix.coeffs)
+        qap.accumulate_columns(kernel_input(matrix.indptr, np.int64), kernel_input(matrix.indices, np.int64),
+                               kernel_input(coeffs_mont), kernel_input(lagrange), out)
     # the extra rows x_j * 0 = 0 for j = 0..nPublic (snarkjs): A gets L_{m+j} on wire j
     u[:n_public + 1] = field.fr_add(u[:n_public + 1], lagrange[m:m + n_public + 1])
 
@@ -143,7 +144,7 @@ def setup(r1cs, *, progress: Progress | None = None, rng=None, quiet: bool = Fal
     h_g1 = g1(_standard(h))
 
     step("coefficients", 8)
-    coef_matrix, coef_constraint, coef_signal, coef_value = _coefficients(r1cs, m, n_public)
+    coefficients = _coefficients(r1cs, m, n_public)
     scalars = fr_from_ints([alpha, beta, delta])
     scalars_std = _standard(scalars)
     alpha_g1, beta_g1, delta_g1 = g1(scalars_std)
@@ -155,8 +156,7 @@ def setup(r1cs, *, progress: Progress | None = None, rng=None, quiet: bool = Fal
         alpha_g1=alpha_g1, beta_g1=beta_g1, beta_g2=beta_g2, gamma_g2=gamma_g2,
         delta_g1=delta_g1, delta_g2=delta_g2,
         ic_g1=ic_g1, a_g1=a_g1, b_g1=b_g1, b_g2=b_g2, c_g1=c_g1, h_g1=h_g1,
-        coef_matrix=coef_matrix, coef_constraint=coef_constraint, coef_signal=coef_signal,
-        coef_value=coef_value,
+        coefficients=coefficients,
         circuit_hash=circuit_hash_of(n_vars, n_public, (r1cs.a, r1cs.b, r1cs.c)),
     )
 
@@ -176,7 +176,7 @@ def _frn(value: int, n: int) -> np.ndarray:
 
 
 def _coefficients(r1cs, m: int, n_public: int):
-    """The .zkey coefficient section: A and B entries per constraint (A first), then the extra
+    """The .zkey coefficient records: A and B entries per constraint (A first), then the extra
     A rows for wires 0..nPublic; values as v * R^2 mod r in standard form, as snarkjs stores them."""
     parts = []
     for matrix_id, matrix in ((0, r1cs.a), (1, r1cs.b)):
@@ -193,4 +193,4 @@ def _coefficients(r1cs, m: int, n_public: int):
     order = np.lexsort((matrix_ids, constraints))  # by constraint, A before B, stable within
     r3 = np.tile(np.array(to_limbs(pow(MONT_R, 3, R)), np.uint64), (len(values), 1))
     values = field.fr_mul(np.ascontiguousarray(values[order]), r3)  # v * R^3 / R = v * R^2
-    return matrix_ids[order], constraints[order], signals[order], values
+    return coefficient_records(matrix_ids[order], constraints[order], signals[order], values)

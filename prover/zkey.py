@@ -4,7 +4,9 @@ The file is an iden3 binary container ("zkey", version 1) of numbered sections: 
 Groth16), 2 header (field sizes and primes, nVars, nPublic, domainSize, alpha1, beta1, beta2, gamma2,
 delta1, delta2), 3 IC, 4 A/B coefficients, 5 A, 6 B1, 7 B2, 8 C (private wires), 9 H, 10 contributions.
 Points are affine, little-endian, Montgomery (R = 2^256): the layout of our uint64 point arrays, so
-the big sections load with numpy.memmap and no copy. Coefficients are stored as value * R^2 mod r.
+the big sections load with numpy.memmap and no copy. Coefficients are 44-byte records (matrix,
+constraint, signal as uint32, value * R^2 mod r as 32 bytes), kept mapped in that layout: the QAP
+kernel reads it directly (snarkjs's zkey_utils.js and groth16_prove.js define both layouts).
 The verifying key lives in `verifier`; this module only extracts the points for it.
 """
 
@@ -18,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .constants import Q, R
+from .constants import G1_B, G2_B, MONT_R, Q, R, fq2_mul_ints
+from .convert import limbs_to_ints
 
 MAGIC = b"zkey"
 VERSION = 1
@@ -31,7 +34,13 @@ COEF_RECORD = np.dtype([("matrix", "<u4"), ("constraint", "<u4"), ("signal", "<u
 
 class ZkeyError(ValueError):
     """A .zkey file that cannot be used: wrong magic or version, a missing or truncated section,
-    another curve, or sizes that do not agree with each other."""
+    another curve, sizes that do not agree with each other, a point off the curve or a coefficient
+    out of range (the message names the file and the section)."""
+
+
+# Section ids and names, as snarkjs's zkey_utils.js numbers them.
+SECTION_NAMES = {1: "protocol", 2: "header", 3: "IC points", 4: "coefficients", 5: "A points",
+                 6: "B1 points", 7: "B2 points", 8: "C points", 9: "H points", 10: "contributions"}
 
 
 @dataclass(frozen=True)
@@ -39,8 +48,10 @@ class ProvingKey:
     """A Groth16 proving key; the array fields may be read-only views into a mapped file.
 
     Point arrays are affine Montgomery uint64: G1 (n, 2, 4), G2 (n, 2, 2, 4); single points drop n.
-    `coef_*` are the A and B matrix entries with extra rows for the public inputs, as snarkjs stores
-    them (values in Montgomery-squared standard form: value * R^2 mod r).
+    `coefficients` (COEF_RECORD records, possibly mapped from the file) are the A and B matrix
+    entries with extra rows for the public inputs, as snarkjs stores them (values in
+    Montgomery-squared standard form: value * R^2 mod r); `coef_*` are views of its fields.
+    `source` is the file the key was loaded from, for error messages (None when made in memory).
     """
 
     n_vars: int
@@ -58,15 +69,46 @@ class ProvingKey:
     b_g2: np.ndarray         # n_vars
     c_g1: np.ndarray         # n_vars - n_public - 1 (private wires)
     h_g1: np.ndarray         # domain_size
-    coef_matrix: np.ndarray  # uint32: 0 = A, 1 = B
-    coef_constraint: np.ndarray
-    coef_signal: np.ndarray
-    coef_value: np.ndarray   # (n_coefs, 4) uint64
+    coefficients: np.ndarray  # (n_coefs,) COEF_RECORD
     circuit_hash: bytes = b"\0" * 64
+    source: str | None = None
 
     @property
     def log_domain_size(self) -> int:
         return self.domain_size.bit_length() - 1
+
+    @property
+    def coef_matrix(self) -> np.ndarray:
+        """uint32 per entry: 0 = A, 1 = B."""
+        return self.coefficients["matrix"]
+
+    @property
+    def coef_constraint(self) -> np.ndarray:
+        return self.coefficients["constraint"]
+
+    @property
+    def coef_signal(self) -> np.ndarray:
+        return self.coefficients["signal"]
+
+    @property
+    def coef_value(self) -> np.ndarray:
+        """(n_coefs, 4) uint64 limbs of value * R^2 mod r (a strided view)."""
+        return self.coefficients["value"]
+
+    @property
+    def name(self) -> str:
+        """How error messages name this key: its file, else "the proving key"."""
+        return self.source or "the proving key"
+
+
+def coefficient_records(matrix, constraint, signal, value) -> np.ndarray:
+    """The .zkey coefficient section as COEF_RECORD records from its columns (value: (n, 4) limbs)."""
+    records = np.empty(len(matrix), dtype=COEF_RECORD)
+    records["matrix"] = matrix
+    records["constraint"] = constraint
+    records["signal"] = signal
+    records["value"] = value
+    return records
 
 
 def domain_size_for(n_constraints: int, n_public: int) -> int:
@@ -106,39 +148,58 @@ def read_sections(path: str | os.PathLike, magic: bytes = MAGIC, version: int = 
     return sections
 
 
-def _need(sections, path, section_id, name):
+def _need(sections, path, section_id):
     if section_id not in sections:
-        raise ZkeyError(f"{path}: missing section {section_id} ({name})")
+        raise ZkeyError(f"{path}: missing section {section_id} ({SECTION_NAMES[section_id]})")
     return sections[section_id]
 
 
-def _map(path, sections, section_id, name, dtype, shape, mmap):
-    offset, size = _need(sections, path, section_id, name)
-    count = int(np.prod(shape)) * np.dtype(dtype).itemsize
-    if size != count:
-        raise ZkeyError(f"{path}: section {section_id} ({name}) has {size} bytes, expected {count}")
+def _map(path, sections, section_id, dtype, shape, mmap, skip=0):
+    """Section `section_id` (after `skip` bytes) as an array of `shape`: mapped read-only when its
+    offset suits the dtype's alignment, else read into an aligned copy (snarkjs's sections sit
+    wherever the previous ones end)."""
+    offset, size = _need(sections, path, section_id)
+    dtype = np.dtype(dtype)
+    count = int(np.prod(shape)) * dtype.itemsize
+    if size != skip + count:
+        raise ZkeyError(f"{path}: section {section_id} ({SECTION_NAMES[section_id]}) has {size} bytes, "
+                        f"expected {skip + count}")
+    offset += skip
     if count == 0:
         return np.zeros(shape, dtype)
-    if mmap and offset % 8 == 0:
+    if mmap and offset % dtype.alignment == 0:
         return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape)
-    with open(path, "rb") as f:  # unaligned for uint64, or mapping not wanted: one copy
+    with open(path, "rb") as f:
         f.seek(offset)
         return np.frombuffer(f.read(count), dtype=dtype).reshape(shape).copy()
 
 
 def load_zkey(path: str | os.PathLike, mmap: bool = True) -> ProvingKey:
-    """Map a snarkjs/zkrollup Groth16 .zkey; the point sections stay on disk until touched."""
+    """Map a snarkjs/zkrollup Groth16 .zkey; the point and coefficient sections stay on disk until
+    touched (the prover reads them in place).
+
+    Checked here: the container, the section sizes against the header, BN254's primes, and that
+    the header's points and the IC points are on their curves (a handful). The big sections are
+    checked where they are used: coefficients as the prover reads them, and the point sections
+    when a proof fails its self-check (`check_points`). Raises ZkeyError naming the file and section.
+    """
     path = Path(path)
     sections = read_sections(path)
     with open(path, "rb") as f:
-        offset, size = _need(sections, path, 1, "protocol")
+        offset, size = _need(sections, path, 1)
         f.seek(offset)
         (protocol,) = struct.unpack("<I", f.read(4))
         if protocol != GROTH16:
             raise ZkeyError(f"{path}: protocol {protocol} is not Groth16")
-        offset, size = _need(sections, path, 2, "header")
+        offset, size = _need(sections, path, 2)
         f.seek(offset)
         header = f.read(size)
+        offset, size = _need(sections, path, 4)
+        f.seek(offset)
+        raw = f.read(4)
+    if len(raw) < 4:
+        raise ZkeyError(f"{path}: section 4 (coefficients) is truncated")
+    (n_coefs,) = struct.unpack("<I", raw)
     try:
         pos = 0
         (n8q,) = struct.unpack_from("<I", header, pos); pos += 4
@@ -150,11 +211,11 @@ def load_zkey(path: str | os.PathLike, mmap: bool = True) -> ProvingKey:
         n_vars, n_public, domain_size = struct.unpack_from("<III", header, pos); pos += 12
         points = np.frombuffer(header, dtype="<u8", count=(3 * G1_BYTES + 3 * G2_BYTES) // 8, offset=pos)
     except struct.error as exc:
-        raise ZkeyError(f"{path}: header section is truncated") from exc
+        raise ZkeyError(f"{path}: section 2 (header) is truncated") from exc
     except ValueError as exc:
         if isinstance(exc, ZkeyError):
             raise
-        raise ZkeyError(f"{path}: header section is truncated") from exc
+        raise ZkeyError(f"{path}: section 2 (header) is truncated") from exc
     if domain_size & (domain_size - 1) or domain_size == 0:
         raise ZkeyError(f"{path}: domain size {domain_size} is not a power of two")
     if not 0 < n_public + 1 <= n_vars:
@@ -171,20 +232,10 @@ def load_zkey(path: str | os.PathLike, mmap: bool = True) -> ProvingKey:
 
     alpha_g1, beta_g1, beta_g2, gamma_g2, delta_g1, delta_g2 = (
         take(g1), take(g1), take(g2), take(g2), take(g1), take(g2))
-
-    coef_offset, coef_size = _need(sections, path, 4, "coefficients")
-    with open(path, "rb") as f:
-        f.seek(coef_offset)
-        raw = f.read(4)
-        if len(raw) < 4:
-            raise ZkeyError(f"{path}: coefficient section is truncated")
-        (n_coefs,) = struct.unpack("<I", raw)
-    if coef_size != 4 + n_coefs * COEF_RECORD.itemsize:
-        raise ZkeyError(f"{path}: coefficient section has {coef_size} bytes for {n_coefs} entries")
-    coefs = np.fromfile(path, dtype=COEF_RECORD, count=n_coefs, offset=coef_offset + 4)
-    if n_coefs and (coefs["signal"].max() >= n_vars or coefs["constraint"].max() >= domain_size
-                    or coefs["matrix"].max() > 1):
-        raise ZkeyError(f"{path}: a coefficient refers to a wire or row outside the key")
+    for label, point in (("alpha1", alpha_g1), ("beta1", beta_g1), ("beta2", beta_g2), ("gamma2", gamma_g2),
+                         ("delta1", delta_g1), ("delta2", delta_g2)):
+        if first_off_curve(point[None]) is not None:
+            raise ZkeyError(f"{path}: section 2 (header): {label} is not on the curve")
 
     circuit_hash = b"\0" * 64
     if 10 in sections:
@@ -194,22 +245,91 @@ def load_zkey(path: str | os.PathLike, mmap: bool = True) -> ProvingKey:
                 f.seek(offset)
                 circuit_hash = f.read(64)
 
-    return ProvingKey(
+    key = ProvingKey(
         n_vars=n_vars, n_public=n_public, domain_size=domain_size,
         alpha_g1=alpha_g1, beta_g1=beta_g1, beta_g2=beta_g2, gamma_g2=gamma_g2,
         delta_g1=delta_g1, delta_g2=delta_g2,
-        ic_g1=_map(path, sections, 3, "IC", np.uint64, (n_public + 1, 2, 4), mmap),
-        a_g1=_map(path, sections, 5, "A points", np.uint64, (n_vars, 2, 4), mmap),
-        b_g1=_map(path, sections, 6, "B1 points", np.uint64, (n_vars, 2, 4), mmap),
-        b_g2=_map(path, sections, 7, "B2 points", np.uint64, (n_vars, 2, 2, 4), mmap),
-        c_g1=_map(path, sections, 8, "C points", np.uint64, (n_vars - n_public - 1, 2, 4), mmap),
-        h_g1=_map(path, sections, 9, "H points", np.uint64, (domain_size, 2, 4), mmap),
-        coef_matrix=coefs["matrix"].astype(np.uint32),
-        coef_constraint=coefs["constraint"].astype(np.uint32),
-        coef_signal=coefs["signal"].astype(np.uint32),
-        coef_value=np.ascontiguousarray(coefs["value"]).astype(np.uint64),
+        ic_g1=_map(path, sections, 3, np.uint64, (n_public + 1, 2, 4), mmap),
+        a_g1=_map(path, sections, 5, np.uint64, (n_vars, 2, 4), mmap),
+        b_g1=_map(path, sections, 6, np.uint64, (n_vars, 2, 4), mmap),
+        b_g2=_map(path, sections, 7, np.uint64, (n_vars, 2, 2, 4), mmap),
+        c_g1=_map(path, sections, 8, np.uint64, (n_vars - n_public - 1, 2, 4), mmap),
+        h_g1=_map(path, sections, 9, np.uint64, (domain_size, 2, 4), mmap),
+        coefficients=_map(path, sections, 4, COEF_RECORD, (n_coefs,), mmap, skip=4),
         circuit_hash=circuit_hash,
+        source=str(path),
     )
+    bad = first_off_curve(key.ic_g1)
+    if bad is not None:
+        raise ZkeyError(f"{path}: section 3 (IC points): point {bad} is not on the curve")
+    return key
+
+
+# --- Checking the sections ---------------------------------------------------------------------------
+
+_POINT_SECTIONS = (("ic_g1", 3), ("a_g1", 5), ("b_g1", 6), ("b_g2", 7), ("c_g1", 8), ("h_g1", 9))
+
+
+def first_off_curve(points: np.ndarray) -> int | None:
+    """The index of the first point of a small G1 (n, 2, 4) or G2 (n, 2, 2, 4) Montgomery array that
+    is not on its curve (a coordinate >= q counts as off; (0, 0) is infinity), else None.
+
+    Python ints: for the header's points and the IC section, where loading a kernel costs more."""
+    r_inv = pow(MONT_R, -1, Q)
+    width = 2 if points.ndim == 3 else 4  # coordinates per point: x, y or x0, x1, y0, y1
+    raw = limbs_to_ints(points)
+    for i in range(len(points)):
+        coordinates = raw[width * i:width * (i + 1)]
+        if any(v >= Q for v in coordinates):
+            return i
+        if not any(coordinates):
+            continue
+        c = [v * r_inv % Q for v in coordinates]
+        if width == 2:
+            x, y = c
+            if (y * y - x * x * x - G1_B) % Q:
+                return i
+            continue
+        x, y = (c[0], c[1]), (c[2], c[3])
+        lhs, x3 = fq2_mul_ints(y, y), fq2_mul_ints(fq2_mul_ints(x, x), x)
+        if (lhs[0] - x3[0] - G2_B[0]) % Q or (lhs[1] - x3[1] - G2_B[1]) % Q:
+            return i
+    return None
+
+
+def check_points(key: ProvingKey) -> None:
+    """Raise ZkeyError naming the section and the first point of the key that is not on its curve.
+
+    Every point section of a proving key, with the compiled curve kernels (about as long as one
+    pass over the key: small next to the MSMs). Subgroup membership is not checked here: a
+    flipped byte leaves a point off the curve, and the proof's own check covers the rest.
+    """
+    from . import curve
+
+    for field, section in _POINT_SECTIONS:
+        points = getattr(key, field)
+        ok = (curve.g2_is_on_curve if points.ndim == 4 else curve.g1_is_on_curve)(points)
+        if not ok.all():
+            where = int(np.flatnonzero(~ok)[0])
+            raise ZkeyError(f"{key.name}: section {section} ({SECTION_NAMES[section]}): point {where} "
+                            "is not on the curve")
+
+
+def describe_bad_coefficient(key: ProvingKey, index: int) -> str:
+    """Why coefficient `index` of the key cannot be used (as found by the QAP kernel)."""
+    record = key.coefficients[index]
+    value = int.from_bytes(np.asarray(record["value"], dtype="<u8").tobytes(), "little")
+    if record["matrix"] > 1:
+        why = f"matrix {int(record['matrix'])} is neither A (0) nor B (1)"
+    elif record["constraint"] >= key.domain_size:
+        why = f"row {int(record['constraint'])} is outside the domain of {key.domain_size}"
+    elif record["signal"] >= key.n_vars:
+        why = f"wire {int(record['signal'])} is outside the key's {key.n_vars} wires"
+    elif value >= R:
+        why = "its value is not below r"
+    else:
+        why = "it is out of range"
+    return f"{key.name}: section 4 (coefficients): entry {index}: {why}"
 
 
 # --- Writing ------------------------------------------------------------------------------------------
@@ -233,11 +353,7 @@ def write_zkey(path: str | os.PathLike, key: ProvingKey) -> None:
         _le(key.alpha_g1), _le(key.beta_g1), _le(key.beta_g2), _le(key.gamma_g2),
         _le(key.delta_g1), _le(key.delta_g2),
     ])
-    coefs = np.empty(len(key.coef_matrix), dtype=COEF_RECORD)
-    coefs["matrix"] = key.coef_matrix
-    coefs["constraint"] = key.coef_constraint
-    coefs["signal"] = key.coef_signal
-    coefs["value"] = key.coef_value
+    coefs = np.ascontiguousarray(key.coefficients, dtype=COEF_RECORD)
     sections = [
         (1, [struct.pack("<I", GROTH16)]),
         (2, [header]),

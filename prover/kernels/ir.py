@@ -336,9 +336,53 @@ def store_fe(typingctx, arr, index, value):
     return types.void(arr, index, value), codegen
 
 
+def _byte_pointer(context, builder, arrty, arr, byte_offset, offset_type):
+    array = context.make_array(arrty)(context, builder, value=arr)
+    offset = context.cast(builder, byte_offset, offset_type, types.intp)
+    return builder.gep(array.data, [offset])
+
+
+def _is_byte_array(arr):
+    return isinstance(arr, types.Array) and arr.dtype == types.uint8 and arr.layout == "C" and arr.ndim == 1
+
+
+@intrinsic
+def load_u32_at(typingctx, raw, byte_offset):
+    """The little-endian uint32 at any byte offset of a 1-D uint8 array (an unaligned load), as an
+    int64 (so that it compares with Python ints without a detour through float).
+
+    For records in a file's own layout, such as a .zkey's 44-byte coefficient entries."""
+    if not _is_byte_array(raw) or not isinstance(byte_offset, types.Integer):
+        return None
+
+    def codegen(context, builder, sig, args):
+        ptr = _byte_pointer(context, builder, sig.args[0], args[0], args[1], sig.args[1])
+        value = builder.load(builder.bitcast(ptr, ir.IntType(32).as_pointer()), align=1)
+        return builder.zext(value, I64)
+
+    return types.int64(raw, byte_offset), codegen
+
+
+@intrinsic
+def load_fe_at(typingctx, raw, byte_offset, like):
+    """The element of like's width whose little-endian limbs start at any byte offset of a 1-D
+    uint8 array (unaligned loads)."""
+    width = _element_width(like, (4, 8))
+    if width is None or not _is_byte_array(raw) or not isinstance(byte_offset, types.Integer):
+        return None
+
+    def codegen(context, builder, sig, args):
+        ptr = builder.bitcast(_byte_pointer(context, builder, sig.args[0], args[0], args[1], sig.args[1]),
+                              I64.as_pointer())
+        limbs = [builder.load(builder.gep(ptr, [ir.Constant(I64, i)]), align=1) for i in range(width)]
+        return _pack(builder, context, sig.return_type, limbs)
+
+    return like(raw, byte_offset, like), codegen
+
+
 __all__ = [
     "fq_mul", "fq_sqr", "fq_add", "fq_sub", "fq_neg", "fq_double", "fq2_mul_fq",
     "fr_mul", "fr_add", "fr_sub", "fr_neg",
     "is_zero", "fe_equal", "fe_zero_like", "fq_one_like", "fr_one_like", "constant_fn",
-    "load_fe", "store_fe", "FQ_MOD", "FR_MOD",
+    "load_fe", "store_fe", "load_u32_at", "load_fe_at", "FQ_MOD", "FR_MOD",
 ]

@@ -1,5 +1,6 @@
-"""Numba kernels for R1CS -> QAP: the prover's A·z and B·z from .zkey coefficients, the setup's
-column sums of A, B, C against Lagrange values, powers in Fr, and fixed-base scalar multiplication.
+"""Numba kernels for R1CS -> QAP: the prover's A·z and B·z from .zkey coefficients (read in the
+file's own record layout), the setup's column sums of A, B, C against Lagrange values, powers in
+Fr, and fixed-base scalar multiplication.
 """
 
 from __future__ import annotations
@@ -9,28 +10,46 @@ from numba import njit, prange
 
 from .curve import jac_add, jac_add_mixed, jac_from_affine, jac_infinity, load_jac, store_jac
 from .field import fq_batch_inv_run
-from .ir import fe_zero_like, fq_mul, fq_sqr, fr_add, fr_mul, fr_one_like, is_zero, load_fe, store_fe
+from ..constants import R, to_limbs
+from .ir import (fe_zero_like, fq_mul, fq_sqr, fr_add, fr_mul, fr_one_like, is_zero, load_fe, load_fe_at,
+                 load_u32_at, store_fe)
 
 _FR = (np.uint64(0),) * 4
+_R0, _R1, _R2, _R3 = (np.uint64(limb) for limb in to_limbs(R))
+# A .zkey coefficient record (snarkjs zkey_utils.js): matrix, constraint, signal as uint32, then the
+# value as 32 bytes; 44 bytes, so every other field is unaligned.
+RECORD_BYTES = 44
 
 
 @njit(cache=True)
-def build_ab(coef_matrix, coef_constraint, coef_signal, coef_value, witness, a_out, b_out):
-    """a_out[c] += value * z[s] for matrix 0, b_out likewise for matrix 1.
+def build_ab(records, n_vars, domain_size, witness, a_out, b_out):
+    """a_out[c] += value * z[s] for the records of matrix 0, b_out likewise for matrix 1; returns -1,
+    or the number of the first record that cannot be used (matrix > 1, row >= domain_size, wire >=
+    n_vars, value >= r), having stopped there.
 
-    `value` is stored as v * R^2 (snarkjs), `witness` is standard form, so one Montgomery product
-    gives v * z in Montgomery form. Wires equal to 0 are skipped: rollup witnesses are mostly bits.
+    `records` is the .zkey coefficient section after its count, as bytes. `value` is stored as
+    v * R^2 (snarkjs), `witness` is standard form, so one Montgomery product gives v * z in
+    Montgomery form. Wires equal to 0 are skipped: rollup witnesses are mostly bits.
     """
-    for k in range(coef_matrix.size):
-        z = load_fe(witness, coef_signal[k], _FR)
+    for k in range(records.size // RECORD_BYTES):
+        base = k * RECORD_BYTES
+        matrix = load_u32_at(records, base)
+        row = load_u32_at(records, base + 4)
+        signal = load_u32_at(records, base + 8)
+        value = load_fe_at(records, base + 12, _FR)
+        v0, v1, v2, v3 = value
+        if (matrix > 1 or row >= domain_size or signal >= n_vars or v3 > _R3 or (v3 == _R3 and (
+                v2 > _R2 or (v2 == _R2 and (v1 > _R1 or (v1 == _R1 and v0 >= _R0)))))):
+            return k
+        z = load_fe(witness, signal, _FR)
         if is_zero(z):
             continue
-        term = fr_mul(load_fe(coef_value, k, _FR), z)
-        row = coef_constraint[k]
-        if coef_matrix[k] == 0:
+        term = fr_mul(value, z)
+        if matrix == 0:
             store_fe(a_out, row, fr_add(load_fe(a_out, row, _FR), term))
         else:
             store_fe(b_out, row, fr_add(load_fe(b_out, row, _FR), term))
+    return -1
 
 
 @njit(cache=True)

@@ -65,7 +65,7 @@ def setup(r1cs, *, rng, progress=None, quiet: bool = True) -> ProvingKey:
     # H query: the size-2n Lagrange basis at the odd points, over delta
     lagrange_2n = _lagrange_at(tau, 2 * domain, root_of_unity(log_n + 1))
     h = [lagrange_2n[2 * i + 1] * delta_inv % R for i in range(domain)]
-    coef_matrix, coef_constraint, coef_signal, coef_value = _coefficients(r1cs, m, n_public)
+    coefficients = _coefficients(r1cs, m, n_public)
     return ProvingKey(
         n_vars=n_vars, n_public=n_public, domain_size=domain,
         alpha_g1=_g1_times([alpha])[0], beta_g1=_g1_times([beta])[0], beta_g2=_g2_times([beta])[0],
@@ -74,8 +74,7 @@ def setup(r1cs, *, rng, progress=None, quiet: bool = True) -> ProvingKey:
         a_g1=_g1_times(u), b_g1=_g1_times(v), b_g2=_g2_times(v),
         c_g1=_g1_times([x * delta_inv % R for x in k[n_public + 1:]]),
         h_g1=_g1_times(h),
-        coef_matrix=coef_matrix, coef_constraint=coef_constraint, coef_signal=coef_signal,
-        coef_value=coef_value,
+        coefficients=coefficients,
         circuit_hash=circuit_hash_of(n_vars, n_public, (r1cs.a, r1cs.b, r1cs.c)),
     )
 

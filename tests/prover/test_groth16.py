@@ -1,12 +1,7 @@
 """Groth16 setup, prove, verify: valid proofs hold, every kind of tampering is rejected, and keys,
 proofs and verifying keys interchange with snarkjs (both directions) and circom-compiled circuits."""
 
-import json
-import re
-import shutil
-import subprocess
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,8 +17,6 @@ from verifier import snarkjs
 from verifier.groth16 import verify
 from verifier.types import BadPublicInput, VerifierInputError
 
-ROOT = Path(__file__).resolve().parents[2]
-NODE_BIN = ROOT / "node_modules" / ".bin"
 
 
 def _chain_circuit(rounds=40):
@@ -185,25 +178,8 @@ def test_domain_size_follows_snarkjs():
 
 # --- interop with snarkjs and circom ---------------------------------------------------------------
 
-def _node_tools():
-    if shutil.which("node") is None:
-        pytest.skip("node is not installed")
-    for tool in ("snarkjs", "circom2"):
-        if not (NODE_BIN / tool).exists():
-            pytest.skip(f"node_modules/.bin/{tool} is missing (run npm ci)")
-
-
-def _snarkjs(*args, cwd) -> str:
-    result = subprocess.run([str(NODE_BIN / "snarkjs"), *map(str, args)], cwd=cwd, capture_output=True,
-                            text=True, timeout=300)
-    output = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)
-    assert result.returncode == 0, output
-    return output
-
-
 @pytest.fixture(scope="module")
-def our_files(tmp_path_factory, circuit, key, witness, proof_and_public):
-    _node_tools()
+def our_files(tmp_path_factory, run_snarkjs, circuit, key, witness, proof_and_public):
     folder = tmp_path_factory.mktemp("ours")
     write_r1cs(folder / "c.r1cs", circuit.r1cs)
     write_wtns(folder / "w.wtns", witness)
@@ -216,76 +192,38 @@ def our_files(tmp_path_factory, circuit, key, witness, proof_and_public):
 
 
 @pytest.mark.node
-def test_snarkjs_verifies_our_proof(our_files):
-    assert "OK" in _snarkjs("groth16", "verify", "vk.json", "public.json", "proof.json", cwd=our_files)
+def test_snarkjs_verifies_our_proof(run_snarkjs, our_files):
+    assert "OK" in run_snarkjs("groth16", "verify", "vk.json", "public.json", "proof.json", cwd=our_files)
 
 
 @pytest.mark.node
-def test_snarkjs_exports_the_same_verification_key_from_our_zkey(our_files):
-    _snarkjs("zkey", "export", "verificationkey", "c.zkey", "vk_snarkjs.json", cwd=our_files)
+def test_snarkjs_exports_the_same_verification_key_from_our_zkey(run_snarkjs, our_files):
+    run_snarkjs("zkey", "export", "verificationkey", "c.zkey", "vk_snarkjs.json", cwd=our_files)
     assert (our_files / "vk_snarkjs.json").read_bytes() == (our_files / "vk.json").read_bytes()
 
 
 @pytest.mark.node
-def test_snarkjs_proves_with_our_zkey_and_we_verify_it(our_files, key):
-    _snarkjs("groth16", "prove", "c.zkey", "w.wtns", "p2.json", "pub2.json", cwd=our_files)
+def test_snarkjs_proves_with_our_zkey_and_we_verify_it(run_snarkjs, our_files, key):
+    run_snarkjs("groth16", "prove", "c.zkey", "w.wtns", "p2.json", "pub2.json", cwd=our_files)
     proof = snarkjs.read_proof(our_files / "p2.json")
     public = snarkjs.read_public_inputs(our_files / "pub2.json")
     assert verify(verifying_key(key), public, proof)
 
 
-CIRCOM_SOURCE = """
-pragma circom 2.0.0;
-// A small circuit for zkrollup's Groth16 interop tests: a public input, a private input, an output.
-template Chain(n) {
-    signal input x;
-    signal input y;
-    signal output out;
-    signal acc[n + 1];
-    acc[0] <== y;
-    for (var i = 0; i < n; i++) {
-        acc[i + 1] <== acc[i] * (acc[i] + x + i);
-    }
-    out <== acc[n];
-}
-component main {public [x]} = Chain(30);
-"""
-
-
-@pytest.fixture(scope="module")
-def snarkjs_key(tmp_path_factory):
-    """A circom-compiled circuit, its witness and a snarkjs .zkey from a tiny powers of tau."""
-    _node_tools()
-    folder = tmp_path_factory.mktemp("circom")
-    (folder / "main.circom").write_text(CIRCOM_SOURCE)
-    subprocess.run([str(NODE_BIN / "circom2"), "main.circom", "--r1cs", "--wasm", "--O2", "-o", "."],
-                   cwd=folder, check=True, capture_output=True, timeout=300)
-    (folder / "input.json").write_text(json.dumps({"x": "3", "y": "11"}))
-    _snarkjs("wtns", "calculate", "main_js/main.wasm", "input.json", "w.wtns", cwd=folder)
-    _snarkjs("powersoftau", "new", "bn128", "6", "pot0.ptau", cwd=folder)
-    _snarkjs("powersoftau", "contribute", "pot0.ptau", "pot1.ptau", "--name=test", "-e=zkrollup tests", cwd=folder)
-    _snarkjs("powersoftau", "prepare", "phase2", "pot1.ptau", "pot.ptau", cwd=folder)
-    _snarkjs("groth16", "setup", "main.r1cs", "pot.ptau", "main0.zkey", cwd=folder)
-    # An uncontributed zkey has gamma = delta, which our verifier refuses (forgeable): contribute once.
-    _snarkjs("zkey", "contribute", "main0.zkey", "main.zkey", "--name=test", "-e=zkrollup tests", cwd=folder)
-    _snarkjs("zkey", "export", "verificationkey", "main.zkey", "vk.json", cwd=folder)
-    return folder
-
-
 @pytest.mark.node
-def test_we_prove_a_circom_circuit_with_a_snarkjs_key_and_snarkjs_verifies(snarkjs_key):
+def test_we_prove_a_circom_circuit_with_a_snarkjs_key_and_snarkjs_verifies(run_snarkjs, snarkjs_key):
     pk = zkey.load_zkey(snarkjs_key / "main.zkey")
     proof, public = prove(pk, load_wtns(snarkjs_key / "w.wtns"))
     snarkjs.write_proof(proof, snarkjs_key / "ours_proof.json")
     snarkjs.write_public_inputs(public, snarkjs_key / "ours_public.json")
-    assert "OK" in _snarkjs("groth16", "verify", "vk.json", "ours_public.json", "ours_proof.json", cwd=snarkjs_key)
+    assert "OK" in run_snarkjs("groth16", "verify", "vk.json", "ours_public.json", "ours_proof.json", cwd=snarkjs_key)
     assert verify(snarkjs.read_verifying_key(snarkjs_key / "vk.json"), public, proof)
 
 
 @pytest.mark.node
-def test_an_uncontributed_snarkjs_key_is_refused_as_forgeable(snarkjs_key):
+def test_an_uncontributed_snarkjs_key_is_refused_as_forgeable(run_snarkjs, snarkjs_key):
     # snarkjs's zkey before any contribution has gamma = delta: proofs for it can be forged.
-    _snarkjs("zkey", "export", "verificationkey", "main0.zkey", "vk0.json", cwd=snarkjs_key)
+    run_snarkjs("zkey", "export", "verificationkey", "main0.zkey", "vk0.json", cwd=snarkjs_key)
     vk0 = snarkjs.read_verifying_key(snarkjs_key / "vk0.json")
     assert vk0.gamma_g2 == vk0.delta_g2
     proof, public = prove(zkey.load_zkey(snarkjs_key / "main.zkey"), load_wtns(snarkjs_key / "w.wtns"))
@@ -294,8 +232,8 @@ def test_an_uncontributed_snarkjs_key_is_refused_as_forgeable(snarkjs_key):
 
 
 @pytest.mark.node
-def test_our_verifier_accepts_snarkjs_proofs_and_rejects_tampered_ones(snarkjs_key):
-    _snarkjs("groth16", "prove", "main.zkey", "w.wtns", "sj_proof.json", "sj_public.json", cwd=snarkjs_key)
+def test_our_verifier_accepts_snarkjs_proofs_and_rejects_tampered_ones(run_snarkjs, snarkjs_key):
+    run_snarkjs("groth16", "prove", "main.zkey", "w.wtns", "sj_proof.json", "sj_public.json", cwd=snarkjs_key)
     vk = snarkjs.read_verifying_key(snarkjs_key / "vk.json")
     proof = snarkjs.read_proof(snarkjs_key / "sj_proof.json")
     public = list(snarkjs.read_public_inputs(snarkjs_key / "sj_public.json"))
