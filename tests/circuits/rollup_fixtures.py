@@ -2,20 +2,17 @@
 built once per layout and process, and `Forger`, an operator who applies whatever it is told in field
 arithmetic with no check at all, to build the tampered witnesses that bypass the executor.
 
-Load it from a test module with `load_rollup_fixtures()` (the suites use pytest's importlib mode, so test
-folders are not on sys.path); every loader gets the same module object, hence the same circuit cache.
+Test modules load it from its file and register it in sys.modules as `rollup_fixtures` (pytest's importlib
+mode keeps test folders off sys.path), so every suite in one process shares one module, hence one circuit cache.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib.util
-import sys
 from dataclasses import replace
-from pathlib import Path
 from typing import Callable, Mapping
 
-from circuits.babyjub import BASE8, SUBGROUP_ORDER, is_low_order, is_on_curve, pack_point, point_add, scalar_mul
+from circuits.babyjub import SUBGROUP_ORDER, InvalidPoint, is_low_order, pack_point, point_add, scalar_mul, unpack_point
 from circuits.builder import R, UnsatisfiedConstraint, is_satisfied
 from circuits.eddsa import Signature, prv2pub, sign_poseidon
 from circuits.poseidon import poseidon
@@ -28,23 +25,11 @@ from circuits.rollup.tree import AccountTree
 from zkrollup.executor import PendingTransfer
 from zkrollup.state import Account, RollupState
 
-MODULE_NAME = "rollup_fixtures"
-
 #: The deployment the tests run on, and another one (for replay across deployments).
 CHAIN_ID = lay.deployment_chain_id(31337, bytes.fromhex("5fbdb2315678afecb367f032d93f642f64180aa3"))
 OTHER_CHAIN_ID = lay.deployment_chain_id(1, bytes.fromhex("5fbdb2315678afecb367f032d93f642f64180aa3"))
 
 Fields = tuple[int, int, int, int]      # (ax, ay, balance, nonce) of a leaf, any field elements
-
-
-def load_rollup_fixtures():
-    """This module, registered once in sys.modules (so both test folders share its circuit cache)."""
-    if MODULE_NAME not in sys.modules:
-        spec = importlib.util.spec_from_file_location(MODULE_NAME, Path(__file__))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[MODULE_NAME] = module
-        spec.loader.exec_module(module)
-    return sys.modules[MODULE_NAME]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -87,8 +72,6 @@ def batch_circuit(layout: Layout) -> BatchCircuit:
 
 def low_order_point_of_order_8() -> tuple[int, int]:
     """A Baby Jubjub point of order exactly 8: l·P for a point P of the full group, y found by search."""
-    from circuits.babyjub import unpack_point, InvalidPoint
-
     for y in range(2, 1000):
         try:
             p = unpack_point(y.to_bytes(32, "little"))
@@ -196,10 +179,11 @@ class Forger:
         self.transfers.append(TransferSlot(enabled, from_index, to_index, amount, fee, sender, receiver,
                                            signature.r8[0], signature.r8[1], signature.s))
         self.fee_total += fee
-        ib, lo = self.layout.index_bytes, self.layout
-        self.published_transfers.append(_wrap(from_index, ib).to_bytes(ib, "big") + _wrap(to_index, ib).to_bytes(ib, "big")
-                                        + _wrap(amount, lo.amount_bytes).to_bytes(lo.amount_bytes, "big")
-                                        + _wrap(fee, lo.fee_bytes).to_bytes(lo.fee_bytes, "big"))
+        # What a cheat publishes: each value cut to its pubdata width.
+        layout = self.layout
+        self.published_transfers.append(b"".join(_wrap(value, width).to_bytes(width, "big") for value, width in (
+            (from_index, layout.index_bytes), (to_index, layout.index_bytes), (amount, layout.amount_bytes),
+            (fee, layout.fee_bytes))))
 
     def finish(self, fee_account: int, *, credited: int | None = None) -> BatchWitnessInputs:
         """Credit the fees (or `credited`) to `fee_account`, pad the slots, publish, commit."""
@@ -252,6 +236,5 @@ def resigned(slot: TransferSlot, chain_id: int = CHAIN_ID, signer: int | None = 
     return replace(slot, r8x=sig.r8[0], r8y=sig.r8[1], s=sig.s)
 
 
-__all__ = ["BASE8", "CHAIN_ID", "Forger", "OTHER_CHAIN_ID", "batch_circuit", "genesis", "is_on_curve",
-           "load_rollup_fixtures", "low_order_point_of_order_8", "mixed_order_key", "private_key", "public_key",
-           "resigned", "signed", "unsatisfied_gadget", "wires_made_in"]
+__all__ = ["CHAIN_ID", "Forger", "OTHER_CHAIN_ID", "batch_circuit", "genesis", "low_order_point_of_order_8",
+           "mixed_order_key", "private_key", "public_key", "resigned", "signed", "unsatisfied_gadget", "wires_made_in"]
