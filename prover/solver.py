@@ -28,7 +28,7 @@ from circuits.poseidon_constants import MAX_WIDTH, MIN_WIDTH, poseidon_optimized
 from .constants import R
 from .kernels import solve as k
 
-__all__ = ["solve_witness"]
+__all__ = ["python_hints", "solve_witness"]
 
 _MONT = (1 << 256) % R
 _MONT_INV = pow(1 << 256, -1, R)
@@ -180,6 +180,20 @@ def _check_tables(compiled: CompiledCircuit) -> _CheckTables:
             matrices.extend((m.indptr, m.indices, ids, _to_montgomery(table) if table else np.zeros((1, 4), np.uint64)))
         tables = _checks[compiled] = _CheckTables(rows, tuple(matrices))
     return tables
+
+
+def python_hints(compiled: CompiledCircuit) -> dict[str, int]:
+    """The hint steps of `compiled` that the kernel leaves to Python, counted by function name (the rest of
+    its hint steps run natively). A renamed or rewrapped hint shows up here: it would still give the same
+    witness, only slower."""
+    program = _program(compiled)
+    counts: dict[str, int] = {}
+    for position, (step, _) in program.python_steps.items():
+        if program.code[position] == k.OP_PYTHON:
+            fn = step[1]
+            name = getattr(fn, "__name__", None) or getattr(getattr(fn, "func", None), "__name__", repr(fn))
+            counts[name] = counts.get(name, 0) + 1
+    return counts
 
 
 def solve_witness(compiled: CompiledCircuit, assignment: Mapping[str, int | Sequence[int]], *,

@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from circuits.builder import ConstraintSystem, ints_to_limbs  # noqa: E402
+from circuits.builder import STEP_HINT, ConstraintSystem, ints_to_limbs  # noqa: E402
 from circuits.eddsa import prv2pub, sign_poseidon  # noqa: E402
 from circuits.poseidon import (_permutation_stepwise, poseidon_permutation,  # noqa: E402
                                poseidon_permutation_gadget, poseidon_permutation_loops)
@@ -104,7 +104,7 @@ def make_batch(layout: Layout):
 
 
 def bench_batch(layout: Layout, repeat: int) -> dict:
-    from prover.solver import solve_witness
+    from prover.solver import python_hints, solve_witness
     from zkrollup.executor import execute_batch
 
     state, registrations, transfers = make_batch(layout)
@@ -141,6 +141,8 @@ def bench_batch(layout: Layout, repeat: int) -> dict:
         "compiled_first_call_s": first_call_s,
         "compiled_solve_s": compiled_s, "compiled_solve_us_per_constraint": compiled_s / n * 1e6,
         "solve_speedup": python_s / compiled_s,
+        "hint_steps": sum(step[0] == STEP_HINT for step in circuit.compiled.program),
+        "python_hint_steps": python_hints(circuit.compiled),
         "projected_2_20_witness_s": projected,
         "target_2_20_witness_s": TARGET_WITNESS_SHARE * TARGET_PROVE_2_20_SECONDS,
     }
@@ -184,6 +186,8 @@ def main(argv=None) -> int:
           f"µs/constraint")
     print(f"  solve, compiled        {b['compiled_solve_s']:8.3f} s   {b['compiled_solve_us_per_constraint']:7.2f} "
           f"µs/constraint ({b['solve_speedup']:.1f}x; first call {b['compiled_first_call_s']:.2f} s)")
+    in_python = ", ".join(f"{count} {name}" for name, count in b["python_hint_steps"].items()) or "none"
+    print(f"                         {b['hint_steps']:,} hint steps, left to Python: {in_python}")
     print(f"  witness of a 2^20-constraint batch, projected (executor + compiled solve): "
           f"{b['projected_2_20_witness_s']:.2f} s; target <= {b['target_2_20_witness_s']:.2f} s "
           f"({TARGET_WITNESS_SHARE:.0%} of {TARGET_PROVE_2_20_SECONDS:.0f} s)")
