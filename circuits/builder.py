@@ -344,6 +344,8 @@ class R1CS:
 
     `constraint_gadget[i]` indexes `gadget_names`: the gadget path that made constraint i (annotations only:
     equality and the iden3 file ignore them). `wire_labels[i]` is the label id of wire i (iden3 section 3).
+    `n_private_inputs` is the declared count: circom's optimiser removes private inputs that are unused or
+    only linearly used from the wires but still counts them (as snarkjs does, only public counts must fit).
     """
 
     n_wires: int
@@ -364,8 +366,8 @@ class R1CS:
             raise ValueError("A, B and C must have the same number of rows")
         if len(self.constraint_gadget) != m:
             raise ValueError("constraint_gadget must have one entry per constraint")
-        if 1 + self.n_public_outputs + self.n_public_inputs + self.n_private_inputs > self.n_wires:
-            raise ValueError("more inputs and outputs than wires")
+        if 1 + self.n_public_outputs + self.n_public_inputs > self.n_wires:
+            raise ValueError("more public outputs and inputs than wires after the constant one")
         for name, matrix in (("A", self.a), ("B", self.b), ("C", self.c)):
             if matrix.indptr[0] != 0 or matrix.indptr[-1] != matrix.nnz or matrix.coeffs.shape != (matrix.nnz, 4):
                 raise ValueError(f"matrix {name} is not consistent CSR with (nnz, 4) coefficient limbs")
