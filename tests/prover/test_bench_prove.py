@@ -126,8 +126,12 @@ def test_tiny_run_of_ours_verifies_and_reports_every_figure(ours_report):
     assert {"wall_s", "cpu_s", "peak_rss_mb", "load_and_prove_s"} <= set(ours["cli"])
     assert ours["cli"]["peak_rss_mb"] > 0
     assert size.snarkjs == {} and size.groth16py == {}  # not asked for
-    assert set(size.ratios) == {"snarkjs_over_ours", "snarkjs_over_ours_cli", "groth16py_over_ours"}
-    assert {t["figure"] for t in size.targets} >= {"prove: snarkjs / ours", "verify one proof, ours (ms)"}
+    assert set(size.ratios) == {"snarkjs_over_ours", "snarkjs_over_ours_cli", "groth16py_over_ours",
+                                "ours_cli_over_in_process"}
+    assert size.ratios["ours_cli_over_in_process"] == ours["cli"]["wall_s"] / ours["prove_s"]
+    assert ours["cli"]["load_and_prove_s"] is not None  # the CLI's own timing line was found
+    assert {t["figure"] for t in size.targets} >= {"prove: snarkjs / ours", "verify one proof, ours (ms)",
+                                                   "prove: ours CLI / ours in process"}
 
 
 def test_report_as_json_and_as_table(bench, ours_report):
@@ -136,6 +140,7 @@ def test_report_as_json_and_as_table(bench, ours_report):
     assert {"machine", "tools", "sizes", "checks", "cache"} <= set(decoded)
     assert decoded["sizes"][0]["ours"]["stages"]
     table = bench.render_table(ours_report)
+    assert "CLI beside in-process" in table and f"2^{TINY}: zkrollup CLI " in table
     lines = table.splitlines()
     header = next(line for line in lines if line.startswith("size "))
     for column in ("constraints", "setup (ours)", "prove ours", "prove snarkjs", "prove groth16py",
