@@ -236,7 +236,7 @@ def test_a_powers_of_tau_file_gets_a_hint_instead_of_a_setup(files, capsys, argv
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["demo", "--depth", "0"], "error: argument --depth: expected an integer from 1 to 32, got 0"),
+    (["demo", "--depth", "0"], "error: argument --depth: expected an integer from 2 to 32, got 0"),
     (["demo", "--depth", "x"], "error: argument --depth: expected an integer, got 'x'"),
     (["groth16", "nothing"], "error: argument COMMAND: invalid choice: 'nothing'"),
     (["groth16", "verify", "a.json"], "error: the following arguments are required: PUBLIC.json, PROOF.json"),
@@ -267,7 +267,7 @@ def test_file_errors_name_the_path_as_given(files, capsys, argv, expected):
 
 
 def test_demo_depth_zero_has_no_traceback(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "zkrollup.cli", "demo", "--depth", "0", "--out", str(tmp_path / "d")],
+    done = subprocess.run([sys.executable, "-m", "zkrollup.cli", "demo", "--depth", "0", "--data-dir", str(tmp_path / "d")],
                           capture_output=True, text=True, cwd=REPO, timeout=120)
     assert done.returncode == EXIT_BAD_INPUT
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
