@@ -169,8 +169,22 @@ def ensure_kernels(report: Report) -> None:
     ensure = getattr(kernels, "ensure_compiled", None)
     if ensure is None:
         return
+    told = False
+
+    def tell_once(done: int, total: int, name: str = "") -> None:
+        # A log (no terminal, so no bar) still hears why the first run pauses.
+        nonlocal told
+        if not told and done < total and not report.quiet and not _is_terminal(report._stderr):
+            print(f"compiling the prover's kernels (first run only, about a minute): {total} steps",
+                  file=report._stderr, flush=True)
+            told = True
+
     with step_bar("compiling kernels, first run only", enabled=not report.quiet, stream=report._stderr) as progress:
-        ensure(progress=progress)
+        def both(done: int, total: int, name: str = "") -> None:
+            tell_once(done, total, name)
+            progress(done, total, name)
+
+        ensure(progress=both)
 
 
 @contextmanager
