@@ -11,8 +11,9 @@ that parent's OTHER arity − 1 children in increasing position order. Arity 2 i
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterator, Mapping, NamedTuple, Sequence
+from typing import Callable, Iterator, Mapping, NamedTuple, Sequence
 
 from circuits.builder import ConstraintSystem, LinearCombination, LinearLike, _coerce
 from circuits.merkle import merkle_root, merkle_update
@@ -21,7 +22,9 @@ from circuits.rollup.layout import MAX_DEPTH, Layout, LayoutError, level_positio
 
 __all__ = [
     "EMPTY_LEAF",
+    "POSEIDON_NODES",
     "AccountTree",
+    "NodeHasher",
     "TreeError",
     "tree_levels",
     "tree_root",
@@ -112,18 +115,52 @@ def tree_update_native(old_leaf: int, new_leaf: int, bits: Sequence[int], siblin
     return tree_root_native(old_leaf, bits, siblings, arity), tree_root_native(new_leaf, bits, siblings, arity)
 
 
+@dataclass(frozen=True)
+class NodeHasher:
+    """How an AccountTree computes its nodes; every form must equal circuits.poseidon.poseidon (the circuit
+    opens the tree with Poseidon; another function would give roots no proof can open).
+
+    node(children) -> parent: one node from its `arity` children in position order.
+    many(rows) -> [parent, ...]: optional, many independent nodes at once (from_leaves, a level at a time).
+    path(node, positions, siblings) -> [n_1, ..., n_L]: optional, the parents of `node` up one path, n_{k+1}
+    being the hash of siblings[k] with n_k inserted at positions[k] (set, one call per leaf write).
+    The optional forms default to calls of `node`; they exist so a compiled hash pays its call overhead once.
+    """
+
+    node: Callable[[Sequence[int]], int]
+    many: Callable[[Sequence[Sequence[int]]], list[int]] | None = None
+    path: Callable[[int, Sequence[int], Sequence[Sequence[int]]], list[int]] | None = None
+
+    def hash_many(self, rows: Sequence[Sequence[int]]) -> list[int]:
+        return self.many(rows) if self.many is not None else [self.node(row) for row in rows]
+
+    def hash_path(self, node: int, positions: Sequence[int], siblings: Sequence[Sequence[int]]) -> list[int]:
+        if self.path is not None:
+            return self.path(node, positions, siblings)
+        parents = []
+        for position, others in zip(positions, siblings):
+            node = self.node([*others[:position], node, *others[position:]])
+            parents.append(node)
+        return parents
+
+
+POSEIDON_NODES = NodeHasher(poseidon)   # plain Python Poseidon: the default, and the twin of any faster one
+
+
 class AccountTree:
     """A sparse Poseidon tree of 2^depth leaves and arity 2 or 4 that stores only non-empty nodes.
 
     Leaves are field elements (ints in [0, r)); 0 is the empty leaf. Writing one leaf rehashes its L path
     nodes; `from_leaves` builds a whole tree bottom-up, hashing each non-empty node once. TreeError for a
     shape the layout refuses, an index outside the tree, a leaf that is not a field element, or a
-    sibling list of the wrong shape.
+    sibling list of the wrong shape. `hasher` computes the nodes (default: plain Python Poseidon); the
+    empty-subtree roots z_k are always the plain ones, computed once per arity.
     """
 
-    def __init__(self, depth: int, arity: int):
+    def __init__(self, depth: int, arity: int, hasher: NodeHasher = POSEIDON_NODES):
         self.depth = depth
         self.arity = arity
+        self.hasher = hasher
         self.levels = tree_levels(depth, arity)
         self._zeros = zero_hashes(depth, arity)
         self._shift = _digit_bits(arity)
@@ -131,10 +168,12 @@ class AccountTree:
         self._nodes: list[dict[int, int]] = [{} for _ in range(self.levels + 1)]
 
     @classmethod
-    def from_leaves(cls, depth: int, arity: int, leaves: Mapping[int, int]) -> "AccountTree":
+    def from_leaves(cls, depth: int, arity: int, leaves: Mapping[int, int],
+                    hasher: NodeHasher = POSEIDON_NODES) -> "AccountTree":
         """The tree holding `leaves` ({index: leaf}; zero leaves are empty), hashed level by level from the
-        bottom: each non-empty node once, where one `set` per leaf would rehash every shared path node."""
-        tree = cls(depth, arity)
+        bottom: each non-empty node once (a level per hasher.hash_many call), where one `set` per leaf would
+        rehash every shared path node."""
+        tree = cls(depth, arity, hasher)
         below = tree._nodes[0]
         for index, leaf in leaves.items():
             tree._check_index(index)
@@ -143,17 +182,17 @@ class AccountTree:
         for k in range(tree.levels):
             zero, parent_zero = tree._zeros[k], tree._zeros[k + 1]
             parents = tree._nodes[k + 1]
-            for parent in sorted({position >> tree._shift for position in below}):
-                first = parent << tree._shift
-                node = poseidon([below.get(first + j, zero) for j in range(arity)])
+            positions = sorted({position >> tree._shift for position in below})
+            rows = [[below.get((parent << tree._shift) + j, zero) for j in range(arity)] for parent in positions]
+            for parent, node in zip(positions, hasher.hash_many(rows)):
                 if node != parent_zero:
                     parents[parent] = node
             below = parents
         return tree
 
     def copy(self) -> "AccountTree":
-        """An independent tree with the same leaves (no rehashing)."""
-        other = AccountTree(self.depth, self.arity)
+        """An independent tree with the same leaves and hasher (no rehashing)."""
+        other = AccountTree(self.depth, self.arity, self.hasher)
         other._nodes = [dict(level) for level in self._nodes]
         return other
 
@@ -175,21 +214,19 @@ class AccountTree:
         return self._nodes[0].get(index, EMPTY_LEAF)
 
     def set(self, index: int, leaf: int) -> None:
-        """Write a leaf (0 empties it) and rehash its path: L Poseidon(arity) calls."""
+        """Write a leaf (0 empties it) and rehash its path: L Poseidon(arity) hashes, one hasher.hash_path
+        call (the path's siblings do not change, so they are read before any node is written)."""
         self._check_index(index)
-        node = _check_field(leaf, "leaf")
+        leaf = _check_field(leaf, "leaf")
         bits = path_bits(index, self.depth)
+        positions = [level_position(bits, k, self.arity) for k in range(self.levels)]
+        nodes = [leaf, *self.hasher.hash_path(leaf, positions, self.proof(index))]
         position = index
-        for k in range(self.levels + 1):
+        for k, node in enumerate(nodes):
             if node == self._zeros[k]:
                 self._nodes[k].pop(position, None)
             else:
                 self._nodes[k][position] = node
-            if k == self.levels:
-                break
-            children = self._children(k, position >> self._shift)
-            children[level_position(bits, k, self.arity)] = node
-            node = poseidon(children)
             position >>= self._shift
 
     def proof(self, index: int) -> list[list[int]]:

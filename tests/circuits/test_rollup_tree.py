@@ -13,10 +13,12 @@ from circuits.builder import R, ConstraintSystem, UnsatisfiedConstraint, first_f
 from circuits.check import check_gadget
 from circuits.merkle import MerkleTree, merkle_root, merkle_update
 from circuits.merkle import zero_hashes as binary_zero_hashes
-from circuits.poseidon import poseidon, poseidon_gadget
+from circuits.poseidon import poseidon, poseidon_gadget, poseidon_permutation_reference
 from circuits.rollup.layout import MAX_DEPTH, path_bits
 from circuits.rollup.tree import (
+    POSEIDON_NODES,
     AccountTree,
+    NodeHasher,
     TreeError,
     tree_levels,
     tree_root,
@@ -103,16 +105,67 @@ def test_bulk_construction_equals_incremental_sets(depth, arity):
     assert bulk._nodes == incremental._nodes
 
 
-def test_dense_bulk_construction_hashes_each_non_empty_node_once(monkeypatch):
-    import circuits.rollup.tree as tree_module
-
+def test_dense_bulk_construction_hashes_each_non_empty_node_once():
     calls = []
-    real = tree_module.poseidon
     zero_hashes(20, 4)   # empty-subtree roots are computed once per arity, not per tree
-    monkeypatch.setattr(tree_module, "poseidon", lambda xs: calls.append(1) or real(xs))
-    AccountTree.from_leaves(20, 4, {i: i + 1 for i in range(64)})
+    counting = NodeHasher(lambda xs: calls.append(1) or poseidon(xs))
+    AccountTree.from_leaves(20, 4, {i: i + 1 for i in range(64)}, counting)
     # 64 leaves fill 16 parents, 4, 1, then a lone path of 7 nodes up to the root.
     assert len(calls) == 16 + 4 + 1 + 7
+
+
+def reference_poseidon(children):
+    """Poseidon computed round by round (the slow oracle permutation), not by the tree's default."""
+    return poseidon_permutation_reference([0, *children])[0]
+
+
+def batched(node):
+    """A hasher given all three forms, the batched ones built without `node`'s fold (as a compiled one is)."""
+    def many(rows):
+        return [node(list(row)) for row in reversed(rows)][::-1]
+
+    def path(leaf, positions, siblings):
+        parents = []
+        for position, others in zip(positions, siblings):
+            children = list(others)
+            children.insert(position, leaf)
+            leaf = node(children)
+            parents.append(leaf)
+        return parents
+    return NodeHasher(node, many=many, path=path)
+
+
+@pytest.mark.parametrize("arity", [2, 4])
+@pytest.mark.parametrize("hasher", [NodeHasher(reference_poseidon), batched(reference_poseidon)],
+                         ids=["node only", "node, many, path"])
+def test_a_tree_with_another_poseidon_hasher_has_the_same_roots_nodes_and_proofs(hasher, arity):
+    depth = 8
+    leaves = {RNG.randrange(1, 1 << depth): RNG.randrange(1, R) for _ in range(12)}
+    default, other = AccountTree(depth, arity), AccountTree(depth, arity, hasher)
+    for index, leaf in leaves.items():
+        default.set(index, leaf)
+        other.set(index, leaf)
+        assert other.root == default.root
+    assert other._nodes == default._nodes
+    bulk = AccountTree.from_leaves(depth, arity, leaves, hasher)
+    assert bulk.root == default.root and bulk._nodes == default._nodes
+    copied = other.copy()
+    assert copied.hasher is hasher
+    index = next(iter(leaves))
+    copied.set(index, 0)
+    default.set(index, 0)
+    assert copied.root == default.root != other.root
+    assert all(other.proof(i) == AccountTree.from_leaves(depth, arity, leaves).proof(i) for i in leaves)
+
+
+def test_a_hasher_that_is_not_poseidon_gives_other_roots():
+    """The injection is live: the tree really hashes with what it is given (so the test above can fail)."""
+    wrong = NodeHasher(lambda xs: (poseidon(xs) + 1) % R)
+    leaves = {3: 5, 9: 7}
+    assert AccountTree.from_leaves(6, 4, leaves, wrong).root != AccountTree.from_leaves(6, 4, leaves).root
+    tree = AccountTree(6, 4, wrong)
+    tree.set(3, 5)
+    assert tree.root != AccountTree.from_leaves(6, 4, {3: 5}, POSEIDON_NODES).root
 
 
 def test_clearing_every_leaf_restores_the_empty_tree_and_stores_nothing():
