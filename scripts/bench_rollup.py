@@ -13,13 +13,14 @@ accounts, binding included), DESIGN §4's budget and Hermez v1 (~36k a transacti
 
 Part 2, batches. For batches of 1, 4, 16, 32 transfers and the largest whose circuit fits a 2^20 domain
 (nConstraints + nPublic < 2^20, computed from the measured slot and binding costs, then checked on the built
-circuit; for SHA-256 beyond 17 transfers the binding is extrapolated from its share and only compared), over trees of 2^16 and 2^20 accounts: build seconds (once per shape, then cached), executor seconds
-(execute_batch on signed transfers), witness seconds (solving every wire), setup seconds (our single-party
-setup, once per shape), prove seconds (warm, in process, best of a few, with the stage breakdown), verify ms,
-and peak RSS of `zkrollup groth16 prove` in a child process (scripts/bench_prove.py's measured runs, which this
-script imports). At the largest batch of each tree (every batch with --peers all), snarkjs and groth16py prove
-the very same .zkey and .wtns. Every proof is checked by our verifier, and by `snarkjs groth16 verify` where
-node is present; one that fails is a loud error and exit code 1. Times are wall clock; tests never assert them.
+circuit; for SHA-256 beyond 17 transfers the binding is extrapolated from its share and only compared), over
+trees of 2^16 and 2^20 accounts: build seconds (once per shape, then cached), executor seconds (execute_batch
+on signed transfers), witness seconds (solving every wire), setup seconds (our single-party setup, warm, once
+per shape), prove seconds (warm, in process, best of a few, with the stage breakdown), verify ms, and peak RSS
+of `zkrollup groth16 prove` in a child process (scripts/bench_prove.py's measured runs, which this script
+imports). At the largest batch of each tree (every batch with --peers all), snarkjs and groth16py prove the
+very same .zkey and .wtns. Every proof is checked by our verifier, and by `snarkjs groth16 verify` where node
+is present; one that fails is a loud error and exit code 1. Times are wall clock; tests never assert them.
 
     .venv/bin/python scripts/bench_rollup.py --quick              # batches of 1 and 4 only
     .venv/bin/python scripts/bench_rollup.py                      # the full run (tens of minutes the first time)
@@ -171,10 +172,10 @@ def measure_slots(depth: int, arity: int, log: Log = _quiet) -> SlotCosts:
 
 def _pubdata_byte_bits(cs, layout) -> list[list]:
     """Pubdata byte bits shaped as the batch circuit's (fee account, registrations, transfers: see
-    batch.build_batch_circuit), known-boolean wires where the circuit's come from decompositions (index,
-    amount, fee and key bits) and the constant 0 where the layout pads a field wider than its bits or a packed key has its zero bit. Those
-    constants matter: SHA-256 folds them (a tree of 2^16 accounts costs fewer SHA-256 constraints than one of
-    2^20); the evaluation claim packs bits linearly and does not care."""
+    batch.build_batch_circuit): known-boolean wires where the circuit's come from decompositions (index, amount,
+    fee and key bits), the constant 0 where the layout pads a field wider than its bits or a packed key has its
+    zero bit. Both matter to SHA-256, which checks unknown bits and folds constants (a tree of 2^16 accounts
+    costs fewer SHA-256 constraints than one of 2^20); the evaluation claim packs bits linearly."""
     from circuits.rollup import layout as lay
     from circuits.rollup.layout import BALANCE_BITS
 
@@ -614,13 +615,16 @@ def batch_targets(row: dict) -> list[dict]:
         targets.append({"figure": figure, "value": value, "target": target, "met": met})
 
     ours = row.get("ours", {})
-    add("transfers in the batch", row["transfers"], f">= {TARGET_MIN_TRANSFERS}", row["transfers"] >= TARGET_MIN_TRANSFERS)
+    add("transfers in the batch", row["transfers"], f">= {TARGET_MIN_TRANSFERS}",
+        row["transfers"] >= TARGET_MIN_TRANSFERS)
     prove_s = ours.get("prove_s")
     add("prove (s)", prove_s, f"<= {TARGET_PROVE_S:g} s", None if prove_s is None else prove_s <= TARGET_PROVE_S)
     ratio = row["ratios"]["snarkjs_over_ours"]
-    add("snarkjs / ours", ratio, f">= {TARGET_SNARKJS_RATIO:g}x", None if ratio is None else ratio >= TARGET_SNARKJS_RATIO)
+    add("snarkjs / ours", ratio, f">= {TARGET_SNARKJS_RATIO:g}x",
+        None if ratio is None else ratio >= TARGET_SNARKJS_RATIO)
     rss = ours.get("cli", {}).get("peak_rss_mb")
-    add("peak RSS of the prove (MB)", rss, f"<= {TARGET_PEAK_RSS_MB:.0f} MB", None if rss is None else rss <= TARGET_PEAK_RSS_MB)
+    add("peak RSS of the prove (MB)", rss, f"<= {TARGET_PEAK_RSS_MB:.0f} MB",
+        None if rss is None else rss <= TARGET_PEAK_RSS_MB)
     share = row["witness_share_of_prove"]
     add("executor + witness / prove", share, f"<= {TARGET_WITNESS_SHARE:.0%}",
         None if share is None else share <= TARGET_WITNESS_SHARE)
@@ -629,8 +633,11 @@ def batch_targets(row: dict) -> list[dict]:
 
 
 def resolve_sizes(sizes, slots: SlotCosts, arity: int, binding: str, n_registrations: int,
-                  max_log_domain: int) -> tuple[list[int], int]:
-    """The batch sizes to run at one tree, "max" replaced by the largest that fits; and that largest."""
+                  max_log_domain: int) -> tuple[list[int], int | None]:
+    """The batch sizes to run at one tree, "max" replaced by the largest that fits; and that largest (None
+    when "max" is not asked for)."""
+    if "max" not in sizes:
+        return sorted(set(sizes)), None
     largest = largest_batch(slots, arity, binding, n_registrations, max_log_domain)
     chosen = {largest if s == "max" else s for s in sizes}
     return sorted(n for n in chosen if n >= 1), largest
@@ -765,7 +772,8 @@ def render_table(report: Report) -> str:
                 out.append(f"{head} {ours['stage_summary']}; first call {bp._s(ours['first_call_s'])}")
                 cli = ours.get("cli") or {}
                 if cli:
-                    out.append(f"      `zkrollup groth16 prove`: wall {bp._s(cli['wall_s'])}, CPU {cli['cpu_s']:.1f} s, "
+                    out.append(f"      `zkrollup groth16 prove`: wall {bp._s(cli['wall_s'])}, "
+                               f"CPU {cli['cpu_s']:.1f} s, "
                                f"peak RSS {_mb(cli['peak_rss_mb'])}")
             share = b["witness_share_of_prove"]
             out.append(f"      signing {bp._s(b['sign_s'])}, genesis {bp._s(b['genesis_s'])}, .wtns write "
@@ -783,7 +791,8 @@ def render_table(report: Report) -> str:
                 for t in b["targets"]:
                     v = t["value"]
                     shown = ("n/a" if v is None else f"{v:.0%}" if "/ prove" in t["figure"] else
-                             f"{v:.1f}x" if "/ ours" in t["figure"] else f"{v:,.2f}" if isinstance(v, float) else str(v))
+                             f"{v:.1f}x" if "/ ours" in t["figure"] else
+                             f"{v:,.2f}" if isinstance(v, float) else str(v))
                     met = "-" if t["met"] is None else "yes" if t["met"] else "NO"
                     out.append(f"  {t['figure']}: {shown} (target {t['target']}): {met}")
     out.append("")
@@ -792,9 +801,11 @@ def render_table(report: Report) -> str:
                "the cache entry was made.")
     out += [f"WARNING: {w}" for w in report.warnings]
     out += [f"FAILED: {c.what}. {c.detail}" for c in report.checks if not c.ok]
-    out += [f"2^{b['accounts_log2']} x {b['transfers']}: proofs kept in {b['kept']}" for b in report.batches if b.get("kept")]
-    out.append(f"checks: {sum(c.ok for c in report.checks)}/{len(report.checks)} passed (each proof by our verifier, "
-               "and by snarkjs groth16 verify where node is present; circuit sizes as predicted; public inputs the L1's)")
+    out += [f"2^{b['accounts_log2']} x {b['transfers']}: proofs kept in {b['kept']}"
+            for b in report.batches if b.get("kept")]
+    out.append(f"checks: {sum(c.ok for c in report.checks)}/{len(report.checks)} passed (each proof by our "
+               "verifier, and by snarkjs groth16 verify where node is present; circuit sizes as predicted; public "
+               "inputs the L1's)")
     return "\n".join(out)
 
 
@@ -825,7 +836,8 @@ def _sizes(text: str) -> tuple:
 def _depths(text: str) -> tuple[int, ...]:
     depths = _ints(text, "depths (log2 of the accounts)", 2, 32)
     if any(d % 2 for d in depths):
-        raise argparse.ArgumentTypeError("depths must be even: the breakdown covers 4-ary trees, two index bits a level")
+        raise argparse.ArgumentTypeError("depths must be even: the breakdown covers 4-ary trees, two index bits "
+                                         "a level")
     return depths
 
 
@@ -854,7 +866,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="timed runs of each prover, best reported (default: a few for small circuits, as "
                              "bench_prove.py)")
     parser.add_argument("--json", nargs="?", const="-", default=None, metavar="PATH",
-                        help="print one JSON object instead of the table; with PATH, write it there and print the table")
+                        help="print one JSON object instead of the table; with PATH, write it there and print "
+                             "the table")
     parser.add_argument("--cache", type=Path, default=None,
                         help="folder for circuits and keys (default $ZKROLLUP_BENCH_CACHE or ~/.cache/zkrollup-bench)")
     parser.add_argument("--rebuild", action="store_true", help="remake the cached circuits and keys")
@@ -869,7 +882,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--max-log-domain must be between 10 and 24, got {args.max_log_domain}")
     if args.repeats is not None and not 1 <= args.repeats <= 20:
         parser.error(f"--repeats must be between 1 and 20, got {args.repeats}")
-    repeats = None if args.repeats is None else dict.fromkeys(("ours", "ours_cli", "snarkjs", "groth16py"), args.repeats)
+    repeats = (None if args.repeats is None
+               else dict.fromkeys(("ours", "ours_cli", "snarkjs", "groth16py"), args.repeats))
     sizes = QUICK_SIZES if args.quick else args.sizes or DEFAULT_SIZES
     mode = "quick" if args.quick else "sizes " + ",".join(map(str, sizes))
 

@@ -1,7 +1,7 @@
 """Smoke test of scripts/bench_rollup.py on trees of 4 and 16 accounts: its per-transfer breakdown, its data-binding
 measurement, its choice of the largest batch, and its main path (a batch built, signed, executed, solved, set up,
 proved and verified), with the JSON and the table it prints. Times are never asserted; sizes, shapes and verdicts
-are. The snarkjs part skips without node; groth16py is never installed here (its row then says why not).
+are. The snarkjs part skips without node; groth16py's runs are bench_prove.py's, tested there.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from zkrollup.executor import execute_batch
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "bench_rollup.py"
 DEPTH = 2            # 4 accounts: the smallest tree both arities take
 TINY_DOMAIN = 14     # the largest batch at DEPTH within 2^14 constraints holds one transfer
-ONE_RUN = {"ours": 1, "ours_cli": 1, "snarkjs": 1, "groth16py": 1}
+ONE_RUN = {"ours": 1, "ours_cli": 1, "snarkjs": 1}
 
 
 @pytest.fixture(scope="module")
@@ -207,7 +207,7 @@ def test_bad_arguments_are_refused(bench, argv, capsys):
 def test_snarkjs_proves_our_files_and_every_proof_verifies(bench, cache, printed):
     if shutil.which("node") is None or not bench.bp.SNARKJS.exists():
         pytest.skip("node or node_modules/.bin/snarkjs is missing")
-    report = bench.run((DEPTH,), (1,), provers=("ours", "snarkjs", "groth16py"), breakdown=False,
+    report = bench.run((DEPTH,), (1,), provers=("ours", "snarkjs"), breakdown=False,
                        max_log_domain=TINY_DOMAIN, cache_root=cache, install_peers=False, mode="test", repeats=ONE_RUN)
     assert report.ok, [c for c in report.checks if not c.ok]
     batch, = report.batches
@@ -217,5 +217,3 @@ def test_snarkjs_proves_our_files_and_every_proof_verifies(bench, cache, printed
                    "snarkjs: snarkjs groth16 verify accepts the proof",
                    "ours (in process): snarkjs groth16 verify accepts the proof"):
         assert any(needed in w for w in whats), needed
-    g16 = batch["groth16py"]
-    assert g16.get("prove_s", 0) > 0 or g16["available"] is False and g16["why_not"]
