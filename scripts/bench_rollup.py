@@ -524,6 +524,7 @@ def bench_batch(report: Report, layout, n_transfers: int, is_max: bool, cache_ro
     """One batch: prepare (or load) its circuit and key, sign and execute transfers, solve the witness, prove
     and verify with ours, and with snarkjs and groth16py when `with_peers`; returns its row."""
     from circuits.iden3 import write_wtns
+    from zkrollup.executor import execute_batch
 
     label = f"2^{layout.depth} accounts, {n_transfers} transfers"
     prepared = prepare_batch(layout, cache_root, rebuild=rebuild, log=log)
@@ -551,8 +552,6 @@ def bench_batch(report: Report, layout, n_transfers: int, is_max: bool, cache_ro
 
     log(f"{label}: genesis, signing, executor ...")
     work_inputs = make_batch_work(layout, n_transfers)
-    from zkrollup.executor import execute_batch
-
     start = time.perf_counter()
     result = execute_batch(work_inputs.state, work_inputs.chain_id, work_inputs.fee_account,
                            work_inputs.registrations, work_inputs.transfers)
