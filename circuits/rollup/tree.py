@@ -132,9 +132,11 @@ class NodeHasher:
     path: Callable[[int, Sequence[int], Sequence[Sequence[int]]], list[int]] | None = None
 
     def hash_many(self, rows: Sequence[Sequence[int]]) -> list[int]:
+        """[node(row) for row in rows], by `many` when given."""
         return self.many(rows) if self.many is not None else [self.node(row) for row in rows]
 
     def hash_path(self, node: int, positions: Sequence[int], siblings: Sequence[Sequence[int]]) -> list[int]:
+        """The L parents of `node` up its path, bottom first, by `path` when given (see the class)."""
         if self.path is not None:
             return self.path(node, positions, siblings)
         parents = []
