@@ -132,6 +132,29 @@ def _step_point_checks() -> None:
         (curve.g2_is_on_curve if g2 else curve.g1_is_on_curve)(points)
 
 
+def _step_solver() -> None:
+    from circuits.builder import ConstraintSystem
+    from circuits.gadgets import to_binary
+    from circuits.poseidon import poseidon_gadget
+
+    from .solver import solve_witness
+
+    cs = ConstraintSystem()
+    x = cs.private_input("x")
+    cs.public_output("h", poseidon_gadget(cs, [x, cs.inverse(x + 1)]))
+    to_binary(cs, x, 8)
+    solve_witness(cs.compile(), {"x": 5})
+
+
+def _step_poseidon() -> None:
+    from .poseidon import poseidon_many_fast, poseidon_path_fast
+
+    for width in range(1, 17):
+        poseidon_many_fast([[1] * width])
+    poseidon_path_fast(1, [0], [[2, 3, 4]])
+    poseidon_path_fast(1, [0], [[2]])
+
+
 # (name shown to the user, function, relative cost on a cold cache: used to split the work)
 STEPS: tuple[tuple[str, Callable[[], None], float], ...] = (
     ("Fr arithmetic", _step_fr_arithmetic, 3),
@@ -145,6 +168,8 @@ STEPS: tuple[tuple[str, Callable[[], None], float], ...] = (
     ("setup G1 points", _step_setup_points(False), 4),
     ("setup G2 points", _step_setup_points(True), 5),
     ("key point checks", _step_point_checks, 3),
+    ("witness solver", _step_solver, 3),
+    ("Poseidon (account tree)", _step_poseidon, 2),
 )
 
 
@@ -185,7 +210,7 @@ def kernel_dispatchers() -> dict[str, object]:
     from numba.core.registry import CPUDispatcher
 
     found = {}
-    for module_name in ("field", "curve", "ntt", "qap", "msm", "msm_ifma"):
+    for module_name in ("field", "curve", "ntt", "qap", "msm", "msm_ifma", "solve", "poseidon"):
         module = importlib.import_module(f"prover.kernels.{module_name}")
         for name, value in vars(module).items():
             if isinstance(value, CPUDispatcher) and value.__module__ == module.__name__:

@@ -6,7 +6,7 @@ Each command checks its files, calls prover/verifier/circuits functions and prin
 from __future__ import annotations
 
 from .common import (EXIT_INVALID, EXIT_OK, CliError, Command, Group, about, check_input, check_outputs,
-                     ensure_kernels, written_together)
+                     describe, ensure_kernels, written_together)
 
 PTAU_HINT = ("zkrollup's setup needs no powers-of-tau file: it is a single-party development setup "
              "(zkrollup groth16 setup CIRCUIT.r1cs CIRCUIT.zkey); to use a ceremony instead, make the "
@@ -67,9 +67,17 @@ def _prove_and_write(args, report, pk, witness, witness_source: str) -> int:
     from prover.groth16 import PROVE_STAGES, ProveTimings, prove
     from verifier import snarkjs
 
+    from prover.zkey import ZkeyError
+
     timings = ProveTimings()
-    with report.progress("prove", len(PROVE_STAGES)) as progress, about(witness_source):
-        proof, public = prove(pk, witness, progress=progress, timings=timings)
+    try:
+        with report.progress("prove", len(PROVE_STAGES)) as progress, about(witness_source):
+            proof, public = prove(pk, witness, progress=progress, timings=timings)
+    except CliError as error:
+        # A fault the key's own checks found names the key file itself (ZkeyError starts with its path).
+        if isinstance(error.__cause__, ZkeyError):
+            raise CliError(describe(error.__cause__)) from error.__cause__
+        raise
     with written_together(args.proof, args.public) as (proof_tmp, public_tmp):
         with about(args.proof, "cannot write"):
             snarkjs.write_proof(proof, proof_tmp)
