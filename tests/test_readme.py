@@ -21,8 +21,8 @@ def test_readme_starts_with_the_two_commands():
 
 
 BASH_BLOCKS = re.findall(r"```bash\n(.*?)```", README.read_text(), re.S)
-# The first block is the two commands this suite is run by; a block marked "(setup: ..." installs things.
-RUNNABLE = [i for i, block in enumerate(BASH_BLOCKS) if i > 0 and "(setup:" not in block.splitlines()[0]
+# The first block is the two commands this suite is run by; a block marked "one-time setup" installs things.
+RUNNABLE = [i for i, block in enumerate(BASH_BLOCKS) if i > 0 and "one-time setup" not in block.splitlines()[0]
             and "scripts/bench_" not in block]
 
 

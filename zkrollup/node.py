@@ -258,6 +258,13 @@ class RollupNode:
             raise NodeError("no batch yet (run `zkrollup batch build`)" if number is None else f"no batch {number}")
         return batch
 
+    def _oldest(self, statuses: tuple[str, ...], nothing: str) -> Batch:
+        """The oldest batch in one of `statuses` (what a command acts on when no number is given)."""
+        for batch in self.store.batches():
+            if batch.status in statuses:
+                return batch
+        raise NodeError(nothing)
+
     def prove_batch(self, number: int | None = None, *, progress=None, notify: Notify | None = None,
                     timings: dict | None = None) -> Batch:
         """Solve the batch's witness and prove it; the proof (snarkjs JSON) is stored only when complete, so
@@ -265,7 +272,8 @@ class RollupNode:
         from prover.groth16 import ProveTimings, prove
         from verifier import snarkjs
 
-        batch = self.batch(number)
+        batch = (self.batch(number) if number is not None else
+                 self._oldest(("built",), "no built batch to prove (run `zkrollup batch build` first)"))
         if batch.status == "submitted":
             raise NodeError(f"batch {batch.number} is already submitted")
         timings = timings if timings is not None else {}
@@ -326,7 +334,13 @@ class RollupNode:
         from circuits.rollup.layout import public_inputs
         from verifier.groth16 import verify
 
-        batch = self.batch(number)
+        if number is None:
+            proved = [b for b in self.store.batches() if b.proof is not None]
+            if not proved:
+                raise NodeError("no proved batch yet (run `zkrollup batch prove`)")
+            batch = proved[-1]
+        else:
+            batch = self.batch(number)
         proof = self._proof_of(batch)
         public = public_inputs(self.layout, batch.old_root, batch.new_root, self.l1.chain_id, batch.pubdata,
                                batch.commitment)
@@ -335,7 +349,13 @@ class RollupNode:
     def submit_batch(self, number: int | None = None) -> SubmitReceipt:
         """Send the proved batch to the L1; when it is accepted, settle it in the store. A refusal by the L1
         raises L1Error and leaves the batch proved, ready to resubmit."""
-        batch = self.batch(number)
+        if number is None:
+            if self.reconciled:                   # the L1 accepted it before a crash: the job is done
+                return self.l1.receipt_for(self.store.batch(self.reconciled[-1]).new_root)
+            batch = self._oldest(("built", "proved"), "no batch waiting to be submitted (run `zkrollup batch "
+                                                      "build` and `zkrollup batch prove` first)")
+        else:
+            batch = self.batch(number)
         if batch.status == "submitted":
             if batch.number in self.reconciled:   # accepted before a crash; settled when this node opened
                 return self.l1.receipt_for(batch.new_root)

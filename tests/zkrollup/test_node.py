@@ -202,3 +202,18 @@ def test_a_batch_recorded_for_another_circuit_shape_is_refused(node):
     db.close()
     with pytest.raises(StoreError, match="another layout"):
         node.prove_batch(batch.number)
+
+
+def test_without_a_number_prove_and_submit_take_the_oldest_batch_waiting(node):
+    node.transfer(2, 3, 1, 0)
+    first, _ = node.build_batch()
+    node.transfer(3, 4, 1, 0)
+    second, _ = node.build_batch()
+    assert node.prove_batch().number == first.number
+    assert node.prove_batch().number == second.number
+    assert node.submit_batch().event.new_root == first.new_root
+    assert node.submit_batch().event.new_root == second.new_root
+    with pytest.raises(NodeError, match="no built batch"):
+        node.prove_batch()
+    with pytest.raises(NodeError, match="no batch waiting"):
+        node.submit_batch()

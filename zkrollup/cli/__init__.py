@@ -1,5 +1,5 @@
-"""The `zkrollup` command line: Groth16 in snarkjs's argument order and with its aliases, key and
-circuit tools, witness calculation from circom's wasm, and the demo.
+"""The `zkrollup` command line: the rollup (init, status, account, transfer, batch, demo), and Groth16 in
+snarkjs's argument order with its aliases, key and circuit tools, witness calculation from circom's wasm.
 
 Conventions (zkrollup/cli/common.py): options (-q, --json) go anywhere after `zkrollup`; --json
 prints one JSON object on stdout; progress bars only when stderr is a terminal; every command ends

@@ -10,9 +10,11 @@ def _arguments(parser) -> None:
     add_data_dir(parser)
 
 
-def _numbered(parser) -> None:
-    add_data_dir(parser)
-    parser.add_argument("number", nargs="?", type=bounded_int(1, 1 << 62), help="batch number (default: the latest)")
+def _numbered_as(default: str):
+    def arguments(parser) -> None:
+        add_data_dir(parser)
+        parser.add_argument("number", nargs="?", type=bounded_int(1, 1 << 62), help=f"batch number (default: {default})")
+    return arguments
 
 
 def _describe(batch) -> dict:
@@ -49,8 +51,8 @@ def run_prove(args, report) -> int:
 
 def run_verify(args, report) -> int:
     with opened_node(args) as node:
-        batch = node.batch(args.number)
-        valid = node.verify_batch(batch.number)
+        valid = node.verify_batch(args.number)
+        batch = node.batch(args.number) if args.number else [b for b in node.store.batches() if b.proof][-1]
     report.data.update(number=batch.number, valid=valid)
     if valid:
         report.line(f"OK: batch {batch.number}'s proof is valid for the public inputs the L1 derives from its pubdata")
@@ -93,9 +95,9 @@ def run_show(args, report) -> int:
 
 GROUP = Group("batch", "build, prove, verify and submit batches", (
     Command(("batch", "build"), "execute pending registrations and transfers into the next batch", _arguments, run_build),
-    Command(("batch", "prove"), "prove a built batch (Groth16; the key is made once per circuit shape)", _numbered, run_prove),
-    Command(("batch", "verify"), "verify a batch's proof as the L1 will (exit 0 valid, 1 invalid)", _numbered, run_verify),
+    Command(("batch", "prove"), "prove a built batch (Groth16; the key is made once per circuit shape)", _numbered_as("the oldest built batch"), run_prove),
+    Command(("batch", "verify"), "verify a batch's proof as the L1 will (exit 0 valid, 1 invalid)", _numbered_as("the latest proved batch"), run_verify),
     Command(("batch", "submit"), "submit a proved batch to the L1, which advances its root only if the proof holds",
-            _numbered, run_submit),
-    Command(("batch", "show"), "a batch, its pubdata decoded", _numbered, run_show),
+            _numbered_as("the oldest batch not yet submitted"), run_submit),
+    Command(("batch", "show"), "a batch, its pubdata decoded", _numbered_as("the latest batch"), run_show),
 ))

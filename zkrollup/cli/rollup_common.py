@@ -23,7 +23,7 @@ def add_layout_options(parser: argparse.ArgumentParser) -> None:
                         help=f"account tree depth in index bits: 2^DEPTH accounts (default {d.DEPTH}; even for arity 4)")
     parser.add_argument("--arity", type=int, choices=(2, 4), default=d.ARITY,
                         help=f"children per tree node (default {d.ARITY})")
-    parser.add_argument("--transfers", type=bounded_int(0, 4096), default=d.TRANSFERS,
+    parser.add_argument("--transfers", type=bounded_int(1, 4096), default=d.TRANSFERS,
                         help=f"transfer slots per batch (default {d.TRANSFERS})")
     parser.add_argument("--registrations", type=bounded_int(0, 64), default=d.REGISTRATIONS,
                         help=f"registration slots per batch (default {d.REGISTRATIONS})")
