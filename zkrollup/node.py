@@ -141,6 +141,8 @@ class RollupNode:
         """Open an existing data directory; NodeError (one line) if it is missing, incomplete or of another
         format. Finishes a submission the L1 accepted but the store did not record (crash recovery)."""
         path = Path(data_dir)
+        if path.exists() and not path.is_dir():
+            raise NodeError(f"{path}: is a file, not a data directory")
         if not path.is_dir():
             raise NodeError(f"{path}: no such data directory (run `zkrollup init --data-dir {path}` first)")
         config_path = path / NODE_FILE

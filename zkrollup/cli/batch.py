@@ -24,12 +24,16 @@ def _describe(batch) -> dict:
             "pubdata_bytes": len(batch.pubdata), "commitment": None if batch.commitment is None else str(batch.commitment)}
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def run_build(args, report) -> int:
     with opened_node(args) as node:
         batch, dropped = node.build_batch()
     report.data.update(_describe(batch))
-    report.line(f"batch {batch.number} built: {len(batch.registration_indices)} registrations, "
-                f"{len(batch.transfer_ids)} transfers, {len(batch.pubdata)} bytes of pubdata; "
+    report.line(f"batch {batch.number} built: {_count(len(batch.registration_indices), 'registration')}, "
+                f"{_count(len(batch.transfer_ids), 'transfer')}, {len(batch.pubdata)} bytes of pubdata; "
                 f"root {short(batch.old_root)} -> {short(batch.new_root)}")
     for transfer_id, reason in dropped:
         report.line(f"  dropped transfer {transfer_id}: {reason}")
