@@ -961,10 +961,16 @@ def main(argv: list[str] | None = None) -> int:
 
     report = run(sizes, provers=args.only, kind=args.circuit, cache_root=args.cache, rebuild=args.rebuild,
                  install_peers=not args.no_install, mode=mode, log=log, keep=args.keep)
+    return finish(report, args.json, render_table)
+
+
+def finish(report, json_target, render) -> int:
+    """Print the table (or the JSON with `--json -`), write the JSON to a file when `--json PATH` is given, and
+    name every failed check on stderr: exit code 1 if any failed, else 0. Shared by the benchmark scripts."""
     text = json.dumps(report.to_json(), indent=2)
-    if args.json and args.json != "-":
-        Path(args.json).write_text(text + "\n")
-    print(text if args.json == "-" else render_table(report))
+    if json_target and json_target != "-":
+        Path(json_target).write_text(text + "\n")
+    print(text if json_target == "-" else render(report))
     if not report.ok:
         for c in report.checks:
             if not c.ok:

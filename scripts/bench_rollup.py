@@ -900,16 +900,7 @@ def main(argv: list[str] | None = None) -> int:
                  provers=args.only, peers=args.peers, breakdown=not args.no_breakdown,
                  max_log_domain=args.max_log_domain, cache_root=args.cache, rebuild=args.rebuild,
                  install_peers=not args.no_install, mode=mode, keep=args.keep, log=log, repeats=repeats)
-    text = json.dumps(report.to_json(), indent=2)
-    if args.json and args.json != "-":
-        Path(args.json).write_text(text + "\n")
-    print(text if args.json == "-" else render_table(report))
-    if not report.ok:
-        for c in report.checks:
-            if not c.ok:
-                print(f"\n*** FAILED: {c.what}. {c.detail} ***", file=sys.stderr)
-        return 1
-    return 0
+    return bp.finish(report, args.json, render_table)
 
 
 if __name__ == "__main__":

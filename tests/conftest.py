@@ -28,3 +28,25 @@ def run_circomlibjs():
         return json.loads(done.stdout)
 
     return run
+
+
+@pytest.fixture(scope="module")
+def load_script():
+    """A function: load `scripts/NAME.py` as a module named NAME (benchmarks are scripts, not packages), kept
+    in sys.modules while the test module runs (dataclasses look their module up while the script loads)."""
+    import importlib.util
+    import sys
+
+    loaded = []
+
+    def load(name: str):
+        spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        loaded.append(name)
+        spec.loader.exec_module(module)
+        return module
+
+    yield load
+    for name in loaded:
+        sys.modules.pop(name, None)

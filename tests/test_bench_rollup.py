@@ -6,11 +6,9 @@ are. The snarkjs part skips without node; groth16py's runs are bench_prove.py's,
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -18,22 +16,14 @@ from circuits.rollup.batch import build_batch_circuit
 from circuits.rollup.layout import Layout
 from zkrollup.executor import execute_batch
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "bench_rollup.py"
 DEPTH = 2            # 4 accounts: the smallest tree both arities take
 TINY_DOMAIN = 14     # the largest batch at DEPTH within 2^14 constraints holds one transfer
 ONE_RUN = {"ours": 1, "ours_cli": 1, "snarkjs": 1}
 
 
 @pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("bench_rollup", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the script loads
-    try:
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        sys.modules.pop(spec.name, None)
+def bench(load_script):
+    return load_script("bench_rollup")
 
 
 @pytest.fixture(scope="module")

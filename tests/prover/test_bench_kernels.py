@@ -5,10 +5,7 @@ Results are compared (ours, ffjavascript, py_ecc's closed form); times never are
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,19 +14,11 @@ from prover.constants import R
 from prover.convert import g1_to_ints, limbs_to_ints
 from prover.msm import msm_g1
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "bench_kernels.py"
 
 
 @pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("bench_kernels", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the script loads
-    try:
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        sys.modules.pop(spec.name, None)
+def bench(load_script):
+    return load_script("bench_kernels")
 
 
 def test_progression_points_are_consecutive_multiples_of_the_generator(bench):

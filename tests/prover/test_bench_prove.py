@@ -16,20 +16,12 @@ import pytest
 from circuits.builder import is_satisfied
 from prover.zkey import domain_size_for
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "bench_prove.py"
 TINY = 8
 
 
 @pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("bench_prove", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the script loads
-    try:
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        sys.modules.pop(spec.name, None)
+def bench(load_script):
+    return load_script("bench_prove")
 
 
 @pytest.fixture(scope="module")

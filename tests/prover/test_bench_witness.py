@@ -4,27 +4,16 @@ compared."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 
 import pytest
 
 from circuits.rollup.layout import Layout
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "bench_witness.py"
 
 
 @pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("bench_witness", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    try:
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        sys.modules.pop(spec.name, None)
+def bench(load_script):
+    return load_script("bench_witness")
 
 
 def test_small_batch_is_built_executed_and_solved_alike_by_both_solvers(bench):
