@@ -102,7 +102,7 @@ def verify_poseidon(msg: int, signature: Signature, public_key: tuple[int, int])
     """True when signature signs msg under public_key: S * Base8 == R8 + (8 * h) * A.
 
     Beyond the equation, every check a sound verifier needs (each also in circomlib's circuit or
-    in DESIGN.md section 4): msg in [0, r); S < l (otherwise S and S + l would both verify);
+    in docs/DESIGN.md section 4): msg in [0, r); S < l (otherwise S and S + l would both verify);
     R8 and A on the curve; A not of low order (with 8A = identity the equation no longer depends on
     the message, so one signature would verify every message). circomlibjs checks all but the last
     and the first. R8 need not be in the subgroup, as in circomlib: the equation then forces it.

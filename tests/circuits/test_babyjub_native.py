@@ -249,7 +249,7 @@ def test_sign_bit_is_set_exactly_when_x_exceeds_half_the_modulus():
 @pytest.mark.node
 def test_unpack_rejects_y_at_or_above_r_which_circomlibjs_would_reduce(circomlibjs):
     # A documented divergence: circomlibjs's `y > p` check runs after reduction, so it accepts
-    # 2^255 - r aliases of canonical encodings; a packed key in pubdata must be canonical (DESIGN.md §4).
+    # 2^255 - r aliases of canonical encodings; a packed key in pubdata must be canonical (docs/DESIGN.md §4).
     (circomlibjs_answer,) = circomlibjs["alias"]
     assert from_json(circomlibjs_answer) == SUBGROUP_POINTS[1]
     with pytest.raises(InvalidPoint, match="non-canonical"):

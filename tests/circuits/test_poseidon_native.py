@@ -178,7 +178,7 @@ def test_too_many_outputs_are_rejected():
 
 
 def test_native_twins_import_only_the_standard_library_and_circuits():
-    # DESIGN.md §2: circuits/ imports nothing of ours; these modules need nothing but the stdlib.
+    # docs/DESIGN.md §2: circuits/ imports nothing of ours; these modules need nothing but the stdlib.
     import ast
 
     allowed = {"__future__", "collections", "dataclasses", "functools", "math", "typing", "circuits"}
