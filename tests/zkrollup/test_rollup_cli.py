@@ -88,7 +88,7 @@ def _bad_signature(data_dir, path):
     (lambda d, p: ("transfer", "submit", _signed_file(d, p, nonce=4)), ("nonce 4",)),
     (lambda d, p: ("transfer", "submit", p.write_text('{"from": "2"') and p), ("t.json",)),
     (lambda d, p: ("transfer", "submit", p.parent / "missing.json"), ("missing.json",)),
-    (lambda d, p: ("batch", "prove"), ("no batch",)),
+    (lambda d, p: ("batch", "prove"), ("no built batch",)),
     (lambda d, p: ("batch", "build"), ("nothing to batch",)),
     (lambda d, p: ("account", "show", 12), ("account 12 does not exist",)),
 ])
