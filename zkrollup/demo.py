@@ -56,7 +56,7 @@ def run_demo(data_dir: str | Path | None = None, layout=None, *, say: Callable[[
     from circuits.rollup.layout import transfer_message
     from zkrollup import keys
     from zkrollup.l1 import L1Error
-    from zkrollup.node import DEFAULT_LAYOUT, RollupNode
+    from zkrollup.node import DEFAULT_LAYOUT, NodeError, RollupNode
     from zkrollup.wallet import KeyPair, SignedTransfer, Transfer
 
     layout = layout or DEFAULT_LAYOUT
@@ -71,6 +71,8 @@ def run_demo(data_dir: str | Path | None = None, layout=None, *, say: Callable[[
 
     temporary = data_dir is None
     folder = Path(tempfile.mkdtemp(prefix="zkrollup-demo-")) / "data" if temporary else Path(data_dir)
+    if not temporary and folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise NodeError(f"{folder}: already exists and is not empty (choose a new --data-dir)")
     try:
         if ensure_kernels:
             ensure_kernels()

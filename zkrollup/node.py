@@ -100,11 +100,17 @@ class RollupNode:
             raise NodeError(f"--accounts must be 0..{min(1000, layout.n_accounts - 2)} for depth {layout.depth}")
         if not 0 <= balance < 1 << 64:
             raise NodeError("--balance must be a u64")
+        # The place must be writable before the circuit and key are made (minutes for a big shape).
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise NodeError(f"{target}: cannot make its parent folder: {exc.strerror or exc}") from None
+        if not os.access(target.parent, os.W_OK):
+            raise NodeError(f"{target}: its parent folder is not writable")
         key_path, pk = keys.proving_key_for(layout, setup_progress=setup_progress, notify=notify)
         from prover.groth16 import verifying_key
 
         vk = verifying_key(pk)
-        target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
         try:
             pairs = {FEE_ACCOUNT: generate_keypair()}
@@ -196,8 +202,8 @@ class RollupNode:
         for reg in self.store.pending_registrations():
             view.accounts.setdefault(reg.index, Account(reg.ax, reg.ay, 0, 0))
         for pending in self.store.pending_transfers():
-            try:
-                check_transfer(view, self.chain_id, pending)
+            try:   # signatures were checked at admission: only the balance and nonce rules here
+                check_transfer(view, self.chain_id, pending, verify_signature=False)
             except TransferRefused:
                 continue
             _apply_balances(view, pending.transfer)
@@ -259,6 +265,15 @@ class RollupNode:
         if batch is None:
             raise NodeError("no batch yet (run `zkrollup batch build`)" if number is None else f"no batch {number}")
         return batch
+
+    def batch_to_verify(self, number: int | None = None) -> Batch:
+        """Batch `number`, or the latest batch that has a proof (NodeError if none has)."""
+        if number is not None:
+            return self.batch(number)
+        proved = [b for b in self.store.batches() if b.proof is not None]
+        if not proved:
+            raise NodeError("no proved batch yet (run `zkrollup batch prove`)")
+        return proved[-1]
 
     def _oldest(self, statuses: tuple[str, ...], nothing: str) -> Batch:
         """The oldest batch in one of `statuses` (what a command acts on when no number is given)."""
@@ -336,13 +351,7 @@ class RollupNode:
         from circuits.rollup.layout import public_inputs
         from verifier.groth16 import verify
 
-        if number is None:
-            proved = [b for b in self.store.batches() if b.proof is not None]
-            if not proved:
-                raise NodeError("no proved batch yet (run `zkrollup batch prove`)")
-            batch = proved[-1]
-        else:
-            batch = self.batch(number)
+        batch = self.batch_to_verify(number)
         proof = self._proof_of(batch)
         public = public_inputs(self.layout, batch.old_root, batch.new_root, self.l1.chain_id, batch.pubdata,
                                batch.commitment)

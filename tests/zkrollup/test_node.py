@@ -217,3 +217,13 @@ def test_without_a_number_prove_and_submit_take_the_oldest_batch_waiting(node):
         node.prove_batch()
     with pytest.raises(NodeError, match="no batch waiting"):
         node.submit_batch()
+
+
+def test_init_where_no_folder_can_be_made_is_refused_before_any_setup(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("ZKROLLUP_CACHE", str(cache))
+    with pytest.raises(NodeError, match="cannot make its parent folder"):
+        RollupNode.init(blocker / "rollup" / "data", Layout(depth=6, arity=2, n_transfers=3, n_registrations=0))
+    assert not cache.exists() or not any(cache.iterdir())      # no circuit built, no key made

@@ -203,3 +203,9 @@ def test_the_demo_runs_end_to_end_at_a_small_shape(key_cache, tmp_path):
         assert str(node.l1.state_root()) == roots[-1]
     # The timing table accounts for the whole run.
     assert sum(result["timings"].values()) <= result["seconds"] + 0.5
+
+
+def test_the_demo_into_a_used_folder_says_so_before_printing_anything(data_dir):
+    done = zk("demo", "--depth", 4, "--transfers", 2, "--registrations", 1, "--data-dir", data_dir)
+    one_line_error(done, "not empty")
+    assert done.stdout == ""

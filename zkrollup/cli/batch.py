@@ -55,8 +55,8 @@ def run_prove(args, report) -> int:
 
 def run_verify(args, report) -> int:
     with opened_node(args) as node:
-        valid = node.verify_batch(args.number)
-        batch = node.batch(args.number) if args.number else [b for b in node.store.batches() if b.proof][-1]
+        batch = node.batch_to_verify(args.number)
+        valid = node.verify_batch(batch.number)
     report.data.update(number=batch.number, valid=valid)
     if valid:
         report.line(f"OK: batch {batch.number}'s proof is valid for the public inputs the L1 derives from its pubdata")
