@@ -11,6 +11,23 @@ REPO = Path(__file__).resolve().parents[1]
 ORACLE = REPO / "scripts" / "circomlibjs_oracle.js"
 
 
+def _register_helper_module(name: str, path: Path) -> None:
+    """Make a helper file of the tests importable by `import NAME` from any test folder (pytest's importlib
+    mode keeps test folders off sys.path): one module object, so one cache of what it builds."""
+    import importlib.util
+    import sys
+
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+
+
+# Batch builders shared by the circuit, executor and solver suites (tests/circuits/rollup_fixtures.py).
+_register_helper_module("rollup_fixtures", REPO / "tests" / "circuits" / "rollup_fixtures.py")
+
+
 @pytest.fixture(scope="session")
 def run_circomlibjs():
     """A function: answers from the circomlibjs oracle, one node process for a whole batch of

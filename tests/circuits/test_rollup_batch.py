@@ -10,12 +10,10 @@ exactly when the one rule it names is missing from the circuit.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
+import rollup_fixtures  # registered by tests/conftest.py
 
 from circuits.babyjub import BASE8, SUBGROUP_ORDER, is_low_order, point_add, scalar_mul
 from circuits.builder import R, is_satisfied
@@ -29,17 +27,9 @@ from circuits.rollup.layout import Layout
 from zkrollup.executor import Registration, execute_batch
 
 
-def _load_fixtures():
-    name = "rollup_fixtures"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("rollup_fixtures.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
-fx = _load_fixtures()
+fx = rollup_fixtures
 Forger, CHAIN_ID, OTHER_CHAIN_ID = fx.Forger, fx.CHAIN_ID, fx.OTHER_CHAIN_ID
 
 U64 = 1 << 64

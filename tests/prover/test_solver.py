@@ -5,13 +5,11 @@ unsatisfied row, a curve step's exceptional case) is the same exception naming t
 
 from __future__ import annotations
 
-import importlib.util
 import random
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+import rollup_fixtures  # registered by tests/conftest.py
 
 import prover.reference.solver
 import prover.solver
@@ -32,15 +30,6 @@ def solver(request):
     return request.param
 
 
-def _rollup_fixtures():
-    name = "rollup_fixtures"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "circuits" / "rollup_fixtures.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 def _python_witness(compiled, assignment, check=True) -> np.ndarray:
@@ -65,7 +54,7 @@ def _build(make):
 
 @pytest.mark.parametrize("arity", [2, 4])
 def test_batch_circuit_witness_equals_the_python_solvers(solver, arity):
-    fx = _rollup_fixtures()
+    fx = rollup_fixtures
     layout = Layout(depth=4, arity=arity, n_transfers=2, n_registrations=1)
     state = fx.genesis(layout, {1: 0, 2: 1000, 3: 50})
     result = execute_batch(state, fx.CHAIN_ID, 1, [Registration(4, *fx.public_key(4))],
@@ -76,7 +65,7 @@ def test_batch_circuit_witness_equals_the_python_solvers(solver, arity):
 
 def test_every_hint_of_the_batch_circuit_but_the_sign_witness_runs_natively():
     # A renamed or rewrapped hint would silently fall back to Python: the speed would go, not the result.
-    fx = _rollup_fixtures()
+    fx = rollup_fixtures
     circuit = fx.batch_circuit(Layout(depth=4, arity=4, n_transfers=2, n_registrations=1))
     assert set(prover.solver.python_hints(circuit.compiled)) == {"_sign_witness"}   # one per registration
 

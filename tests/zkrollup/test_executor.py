@@ -7,13 +7,11 @@ pubdata and roots are the executor's, and layout.decode_pubdata recovers what wa
 
 from __future__ import annotations
 
-import importlib.util
 import random
-import sys
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
+import rollup_fixtures  # registered by tests/conftest.py
 
 from circuits.babyjub import SUBGROUP_ORDER, pack_point
 from circuits.builder import is_satisfied
@@ -26,20 +24,9 @@ from zkrollup.executor import (ExecutionError, PendingTransfer, Registration, Tr
 from zkrollup.state import Account, RollupState
 
 
-def _load_fixtures():
-    # Shared with tests/circuits (pytest's importlib mode keeps test folders off sys.path): one module
-    # object, so one cache of built circuits when both suites run in one process.
-    name = "rollup_fixtures"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "circuits" / "rollup_fixtures.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
-fx = _load_fixtures()
+fx = rollup_fixtures
 CHAIN_ID, OTHER_CHAIN_ID, signed = fx.CHAIN_ID, fx.OTHER_CHAIN_ID, fx.signed
 
 U64 = 1 << 64
