@@ -67,3 +67,19 @@ def load_script():
     yield load
     for name in loaded:
         sys.modules.pop(name, None)
+
+
+@pytest.fixture(scope="session")
+def anvil_url(tmp_path_factory):
+    """The URL of a local anvil node (npm @foundry-rs/anvil-linux-amd64) on 127.0.0.1, started once for the
+    session in a temporary folder and stopped after. Skips where the binary is missing (npm ci)."""
+    from zkrollup.anvil import AnvilError, AnvilNode, anvil_binary
+
+    try:
+        anvil_binary()
+    except AnvilError as exc:
+        pytest.skip(str(exc))
+    node = AnvilNode(tmp_path_factory.mktemp("anvil") / "l1")
+    status = node.start()
+    yield status.url
+    node.stop()
