@@ -25,7 +25,7 @@ from circuits.rollup.batch import BatchWitnessInputs
 from circuits.rollup.layout import Layout
 from zkrollup import keys
 from zkrollup.executor import Registration, TransferRefused, check_transfer, execute_batch
-from zkrollup.l1 import GenesisAccount, PythonL1, SubmitReceipt
+from zkrollup.l1 import L1, GenesisAccount, L1Error, PythonL1, SubmitReceipt
 from zkrollup.state import Account, RollupState
 from zkrollup.store import Batch, DuplicateTransfer, Store
 from zkrollup.wallet import KeyPair, SignedTransfer, Transfer, generate_keypair, sign_transfer
@@ -33,6 +33,12 @@ from zkrollup.wallet import KeyPair, SignedTransfer, Transfer, generate_keypair,
 __all__ = ["NodeError", "RollupNode", "DEFAULT_LAYOUT", "NODE_FILE"]
 
 NODE_FILE = "node.json"
+#: The local anvil node's folder inside a data directory (its chain state, pid and log: zkrollup.anvil).
+L1_NODE_DIR = "l1"
+#: The operator's Ethereum key (mode 0600), for a rollup on an EVM.
+OPERATOR_KEY_FILE = "operator-key.json"
+#: The verifying key the deployment's verifier was rendered from (snarkjs's verification_key.json format).
+VERIFYING_KEY_FILE = "verification_key.json"
 NODE_FORMAT = 1
 DEFAULT_LAYOUT = Layout()   # circuits/rollup/defaults.py
 #: The fee account is the operator's, made at genesis at this index; funded genesis accounts follow it.
@@ -74,7 +80,7 @@ class RollupNode:
     """One rollup deployment on one machine: its store, its L1 and its keys. Open with `open(data_dir)`,
     create with `init(...)`."""
 
-    def __init__(self, data_dir: Path, store: Store, l1: PythonL1, config: dict):
+    def __init__(self, data_dir: Path, store: Store, l1: L1, config: dict):
         self.data_dir = data_dir
         self.store = store
         self.l1 = l1
@@ -87,14 +93,21 @@ class RollupNode:
     # --- genesis -------------------------------------------------------------------------------------
     @classmethod
     def init(cls, data_dir: str | os.PathLike, layout: Layout = DEFAULT_LAYOUT, *, accounts: int = 3,
-             balance: int = 1_000_000, notify: Notify | None = None, setup_progress=None) -> "RollupNode":
+             balance: int = 1_000_000, notify: Notify | None = None, setup_progress=None, l1: str = "python",
+             operator_key: bytes | None = None) -> "RollupNode":
         """Create a rollup in `data_dir` (which must not exist or be empty): the operator's fee account
         (index 1) and `accounts` funded genesis accounts (indices 2..), their keys in the keystore; the
-        proving key for the layout (made once per shape, cached); the L1 stand-in deployed with the verifying
-        key, the genesis root and the genesis accounts. All or nothing: built in a temporary folder, then
-        renamed into place."""
+        proving key for the layout (made once per shape, cached); the L1 deployment with the verifying key,
+        the genesis root and the genesis accounts. All or nothing: built in a temporary folder, then moved
+        into place, node.json last.
+
+        `l1`: "python" (the stand-in, zkrollup.l1.PythonL1), "anvil" (a local anvil node kept in
+        `data_dir/l1/`, started here if it is not running: zkrollup.anvil) or a JSON-RPC URL; on an EVM the
+        verifier rendered from the key and Rollup.sol are deployed (zkrollup.ethereum) from the operator's
+        account: `operator_key` (32 bytes) or a new key, funded by anvil's development account on anvil.
+        NodeError for bad arguments or an unreachable, unfunded or refusing L1 (checked before the setup)."""
         target = Path(data_dir)
-        if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        if target.exists() and (not target.is_dir() or any(p.name != L1_NODE_DIR for p in target.iterdir())):
             raise NodeError(f"{target}: already exists and is not empty (choose a new --data-dir)")
         if not 0 <= accounts <= min(1000, layout.n_accounts - 2):
             raise NodeError(f"--accounts must be 0..{min(1000, layout.n_accounts - 2)} for depth {layout.depth}")
@@ -107,6 +120,7 @@ class RollupNode:
             raise NodeError(f"{target}: cannot make its parent folder: {exc.strerror or exc}") from None
         if not os.access(target.parent, os.W_OK):
             raise NodeError(f"{target}: its parent folder is not writable")
+        chain = _L1Target.connect(l1, target, operator_key, notify)
         key_path, pk = keys.proving_key_for(layout, setup_progress=setup_progress, notify=notify)
         from prover.groth16 import verifying_key
 
@@ -118,10 +132,8 @@ class RollupNode:
                 pairs[FEE_ACCOUNT + 1 + i] = generate_keypair()
             genesis = {i: Account(*kp.public_key, 0 if i == FEE_ACCOUNT else balance, 0) for i, kp in pairs.items()}
             genesis_root = RollupState(layout, genesis).root
-            operator = "0x" + os.urandom(20).hex()
-            l1 = PythonL1.deploy(staging, layout, vk, genesis_root,
-                                 [GenesisAccount(i, a.ax, a.ay, a.balance) for i, a in sorted(genesis.items())],
-                                 [operator])
+            published = [GenesisAccount(i, a.ax, a.ay, a.balance) for i, a in sorted(genesis.items())]
+            l1, l1_config, operator = chain.deploy(staging, layout, vk, genesis_root, published)
             store = Store.create(staging, layout, l1.chain_id, FEE_ACCOUNT, genesis)
             for i, kp in pairs.items():
                 store.add_key(i, kp.private_key)
@@ -132,13 +144,12 @@ class RollupNode:
             # The deployment's verifier is fixed to this key: record which one, so that a later proof is
             # made with exactly it (never with a new setup's, which the L1 would refuse).
             (staging / NODE_FILE).write_text(json.dumps({
-                "format": NODE_FORMAT, "l1": "python", "operator": operator,
+                "format": NODE_FORMAT, "l1": l1_config, "operator": operator,
                 "circuit_hash": pk.circuit_hash.hex(), "proving_key": str(key_path.resolve())}, indent=2) + "\n")
-            if target.exists():
-                target.rmdir()
-            os.replace(staging, target)
+            _move_into_place(staging, target)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
+            chain.abandon()
             raise
         return cls.open(target)
 
@@ -161,7 +172,11 @@ class RollupNode:
         if not isinstance(config, dict) or config.get("format") != NODE_FORMAT:
             raise NodeError(f"{config_path}: made by another version of zkrollup (format {config.get('format') if isinstance(config, dict) else '?'})")
         store = Store.open(path)
-        l1 = PythonL1.open(path)
+        try:
+            l1 = _open_l1(path, config)
+        except BaseException:
+            store.close()
+            raise
         node = cls(path, store, l1, config)
         if l1.chain_id != store.chain_id or l1.layout != store.layout:
             raise NodeError(f"{path}: the store and the L1 deployment disagree (chain id or layout)")
@@ -404,7 +419,7 @@ class RollupNode:
             "layout": self.layout.to_json(),
             "shape": self.layout.shape_id,
             "chain_id": str(self.chain_id),
-            "l1": self.config.get("l1", "python"),
+            "l1": _l1_summary(self.config.get("l1", "python")),
             "l1_state_root": str(self.l1.state_root()),
             "l1_batches": self.l1.batch_count(),
             "settled_root": str(self.store.settled_root()),
@@ -427,3 +442,162 @@ def _apply_balances(view: AccountView, t: Transfer) -> None:
 def _short(value: int) -> str:
     text = str(value)
     return text if len(text) <= 14 else text[:12] + "..."
+
+
+def _move_into_place(staging: Path, target: Path) -> None:
+    """Move a finished staging folder to `target`: a rename when target is absent or empty; else (target holds
+    only the local L1 node's folder) each entry, node.json last, so a data directory is whole or absent."""
+    if not target.exists():
+        os.replace(staging, target)
+        return
+    if not any(target.iterdir()):
+        target.rmdir()
+        os.replace(staging, target)
+        return
+    entries = sorted(staging.iterdir(), key=lambda p: p.name == NODE_FILE)
+    for entry in entries:
+        os.replace(entry, target / entry.name)
+    staging.rmdir()
+
+
+def _write_secret(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+
+
+def _read_operator_key(path: Path) -> bytes:
+    import stat
+
+    try:
+        if stat.S_IMODE(path.stat().st_mode) & 0o077:
+            raise NodeError(f"{path}: the operator key is open to other users; chmod 600 it")
+        document = json.loads(path.read_text())
+        return bytes.fromhex(document["private_key"].removeprefix("0x"))
+    except FileNotFoundError:
+        raise NodeError(f"{path}: missing: the operator's Ethereum key") from None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        raise NodeError(f"{path}: not an operator key file") from None
+
+
+def _l1_summary(l1_config) -> str:
+    if l1_config == "python":
+        return "python"
+    return f"ethereum {l1_config.get('endpoint')} chain {l1_config.get('l1_chain_id')} rollup {l1_config.get('address')}"
+
+
+def _web3_for(data_dir: Path, endpoint: str):
+    from zkrollup.anvil import AnvilError, AnvilNode
+    from zkrollup.ethereum import connect_web3
+
+    if endpoint == "anvil":
+        try:
+            url = AnvilNode(data_dir / L1_NODE_DIR).url
+        except AnvilError as exc:
+            raise NodeError(str(exc)) from None
+    else:
+        url = endpoint
+    try:
+        return connect_web3(url)
+    except L1Error as exc:
+        raise NodeError(str(exc).split(": ", 1)[1]) from None
+
+
+def _open_l1(path: Path, config: dict) -> L1:
+    """The data directory's L1: the stand-in, or the Rollup contract on the chain node.json names (checked:
+    the node's chain id, the contract's chain id and verifier)."""
+    l1_config = config.get("l1", "python")
+    if l1_config == "python":
+        return PythonL1.open(path)
+    if not isinstance(l1_config, dict) or l1_config.get("kind") != "ethereum":
+        raise NodeError(f"{path / NODE_FILE}: unknown L1 {l1_config!r}")
+    from verifier import snarkjs
+    from zkrollup.ethereum import EthereumL1, operator_account
+
+    w3 = _web3_for(path, l1_config["endpoint"])
+    where = "the local anvil node" if l1_config["endpoint"] == "anvil" else l1_config["endpoint"]
+    if w3.eth.chain_id != l1_config["l1_chain_id"]:
+        raise NodeError(f"{where} is chain {w3.eth.chain_id}, but this rollup is deployed on chain "
+                        f"{l1_config['l1_chain_id']}")
+    try:
+        vk = snarkjs.read_verifying_key(path / VERIFYING_KEY_FILE)
+    except (OSError, ValueError) as exc:
+        raise NodeError(f"{path / VERIFYING_KEY_FILE}: {exc}") from None
+    signer = operator_account(_read_operator_key(path / OPERATOR_KEY_FILE))
+    try:
+        l1 = EthereumL1.attach(w3, l1_config["address"], vk, [signer])
+    except L1Error as exc:
+        raise NodeError(f"{where}: {str(exc).split(': ', 1)[1]}") from None
+    if l1.verifier_address.lower() != l1_config["verifier"].lower():
+        raise NodeError(f"{l1.address}: its verifier is not the one this rollup deployed")
+    return l1
+
+
+class _L1Target:
+    """Where `init` deploys: the stand-in, or an EVM chain reached before any long work is done."""
+
+    def __init__(self, kind: str, endpoint: str | None = None, w3=None, operator=None, started_anvil=None):
+        self.kind, self.endpoint, self.w3, self.operator, self.started_anvil = kind, endpoint, w3, operator, started_anvil
+
+    @classmethod
+    def connect(cls, l1: str, target: Path, operator_key: bytes | None, notify: Notify | None) -> "_L1Target":
+        if l1 == "python":
+            if operator_key is not None:
+                raise NodeError("--operator-key is for an Ethereum L1 (--l1 anvil or --l1 URL)")
+            return cls("python")
+        from zkrollup.anvil import AnvilError, AnvilNode
+        from zkrollup.ethereum import operator_account
+
+        try:
+            operator = operator_account(operator_key)
+        except (ValueError, TypeError):
+            raise NodeError("the operator key is not a valid 32-byte secp256k1 private key") from None
+        started = None
+        if l1 == "anvil":
+            node = AnvilNode(target / L1_NODE_DIR)
+            try:
+                if not node.status().running:
+                    started = node
+                    node.start()
+                    if notify:
+                        notify(f"local L1: anvil started on {node.url} (chain kept in {node.folder})")
+                w3 = _web3_for(target, "anvil")
+            except AnvilError as exc:
+                raise NodeError(str(exc)) from None
+            if operator_key is None:   # fund the new operator from anvil's development account
+                w3.provider.make_request("anvil_setBalance", [operator.address, hex(100 * 10**18)])
+        elif l1.startswith(("http://", "https://")):
+            w3 = _web3_for(target, l1)
+        else:
+            raise NodeError(f"--l1 must be python, anvil or an http(s) JSON-RPC URL, got {l1!r}")
+        if w3.eth.get_balance(operator.address) == 0:
+            raise NodeError(f"the operator {operator.address} has no ether on chain {w3.eth.chain_id}: fund it, or "
+                            "pass --operator-key FILE with a funded key")
+        return cls("ethereum", l1, w3, operator, started)
+
+    def deploy(self, staging: Path, layout: Layout, vk, genesis_root: int, published) -> tuple:
+        """Deploy; returns (the L1, node.json's "l1" entry, the operator's address)."""
+        if self.kind == "python":
+            operator = "0x" + os.urandom(20).hex()
+            return PythonL1.deploy(staging, layout, vk, genesis_root, published, [operator]), "python", operator
+        from verifier import snarkjs
+        from verifier.solidity import compile_verifier
+        from zkrollup.ethereum import EthereumL1
+
+        try:
+            l1 = EthereumL1.deploy(self.w3, layout, vk, compile_verifier(vk), genesis_root, published,
+                                   [self.operator.address], self.operator)
+        except L1Error as exc:
+            raise NodeError(f"deployment refused: {exc}") from None
+        snarkjs.write_verifying_key(vk, staging / VERIFYING_KEY_FILE)
+        _write_secret(staging / OPERATOR_KEY_FILE,
+                      json.dumps({"address": self.operator.address, "private_key": self.operator.key.hex()}) + "\n")
+        return l1, {"kind": "ethereum", "endpoint": self.endpoint, "address": l1.address,
+                    "verifier": l1.verifier_address, "l1_chain_id": l1.l1_chain_id,
+                    "deploy_block": l1.deploy_block}, self.operator.address
+
+    def abandon(self) -> None:
+        """Stop an anvil node this init started (its folder goes with the failed init)."""
+        if self.started_anvil is not None:
+            self.started_anvil.stop()
+            shutil.rmtree(self.started_anvil.folder, ignore_errors=True)

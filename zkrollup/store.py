@@ -784,6 +784,45 @@ class Store:
             db.execute("UPDATE batches SET status = 'submitted', submitted_at = ? WHERE number = ?", (_now(), number))
             return self._batch(db, number)
 
+    def import_settled_batch(self, *, old_root: int, new_root: int, pubdata: bytes, commitment: Optional[int],
+                             proof_json: str, public_json: str, accounts_after: Mapping[int, Account]) -> Batch:
+        """Record a batch that the L1 already accepted, read back from the L1 (`zkrollup sync`): stored as
+        `submitted` with its proof and public inputs from the calldata, its accounts applied to the settled
+        state, in one transaction. It names no mempool transfer (their signatures are not on the L1). Every
+        earlier batch must be submitted and old_root must be the tip; StoreError otherwise."""
+        layout = self.layout
+        _field_element(old_root, "old_root")
+        _field_element(new_root, "new_root")
+        if not isinstance(pubdata, (bytes, bytearray)) or len(pubdata) != layout.pubdata_length:
+            raise StoreError(f"pubdata does not have layout {layout.shape_id}'s {layout.pubdata_length} bytes")
+        _json_text(proof_json, "proof")
+        _json_text(public_json, "public inputs")
+        for index, account in accounts_after.items():
+            _check_account(index, account, layout.depth, "accounts_after")
+        with self._transaction() as db:
+            if db.execute("SELECT count(*) FROM batches WHERE status <> 'submitted'").fetchone()[0]:
+                raise StoreError("the store has unsettled batches: an L1 batch cannot be imported after them")
+            tip = self._tip_root(db)
+            if old_root != tip:
+                raise StoreError(f"the L1 batch starts from root {str(old_root)[:12]}..., but the store is at "
+                                 f"{str(tip)[:12]}...")
+            number = (db.execute("SELECT max(number) FROM batches").fetchone()[0] or 0) + 1
+            now = _now()
+            db.execute(
+                "INSERT INTO batches (number, status, layout_fingerprint, old_root, new_root, pubdata, commitment, "
+                "witness_inputs, accounts_after, proof, public_inputs, proof_sha256, public_sha256, built_at, "
+                "proved_at, submitted_at) VALUES (?, 'submitted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (number, layout.fingerprint(), str(old_root), str(new_root), bytes(pubdata),
+                 None if commitment is None else str(commitment), json.dumps({"imported_from_l1": True}),
+                 _accounts_to_json(accounts_after), proof_json, public_json, _sha256(proof_json),
+                 _sha256(public_json), now, now, now))
+            for index, account in sorted(accounts_after.items()):
+                db.execute("INSERT INTO accounts (idx, ax, ay, balance, nonce) VALUES (?, ?, ?, ?, ?) "
+                           "ON CONFLICT (idx) DO UPDATE SET ax = excluded.ax, ay = excluded.ay, "
+                           "balance = excluded.balance, nonce = excluded.nonce",
+                           (index, str(account.ax), str(account.ay), str(account.balance), account.nonce))
+            return self._batch(db, number)
+
     def abandon_batch(self, number: int) -> None:
         """Give up the latest batch, built or proved but not submitted: delete it, and put its transfers
         (included and dropped) and registrations back to pending. A dropped transfer whose (sender, nonce)
