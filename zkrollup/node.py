@@ -154,6 +154,103 @@ class RollupNode:
         return cls.open(target)
 
     @classmethod
+    def sync(cls, data_dir: str | os.PathLike, endpoint: str, address: str, *, operator_key: bytes | None = None,
+             proving_key: str | os.PathLike | None = None, notify: Notify | None = None) -> "RollupNode":
+        """Rebuild a rollup's data directory from its L1 alone (`zkrollup sync`): the Rollup contract at
+        `address` on `endpoint` ("anvil" for the node in data_dir/l1, or a JSON-RPC URL).
+
+        Reads the layout, genesis accounts and operators (the constructor's Genesis event), every
+        BatchSubmitted event and each batch's submitBatch calldata; recomputes the genesis root from the
+        published accounts and every batch's root from its pubdata (zkrollup.sync.rebuild_state); re-verifies
+        each batch's proof from the calldata with our verifier; checks the final root against the contract's
+        and that the deployed verifier's code is the one rendered from the proving key's verifying key
+        (`proving_key`: a .zkey file; default the cached key for the layout). Then writes a store whose
+        settled state is the L1's, ready to build and prove on top of it. The keystore starts empty (users'
+        keys are not on L1); `operator_key` signs later submissions (a new key, not an operator, if None).
+        NodeError or SyncError (one line) on any mismatch; nothing is left behind then."""
+        from circuits.rollup.layout import public_inputs
+        from prover.groth16 import verifying_key
+        from verifier import snarkjs
+        from verifier.groth16 import verify
+        from verifier.solidity import compile_verifier
+        from zkrollup.ethereum import EthereumL1, operator_account
+        from zkrollup.sync import SyncError, rebuild_state
+
+        target = Path(data_dir)
+        if target.exists() and (not target.is_dir() or any(p.name != L1_NODE_DIR for p in target.iterdir())):
+            raise NodeError(f"{target}: already exists and is not empty (choose a new --data-dir)")
+        say = notify or (lambda text: None)
+        w3 = _web3_for(target, endpoint)
+        try:
+            signer = operator_account(operator_key)
+        except (ValueError, TypeError):
+            raise NodeError("the operator key is not a valid 32-byte secp256k1 private key") from None
+        try:
+            probe = EthereumL1.attach(w3, address, None, [signer])
+        except L1Error as exc:
+            raise NodeError(str(exc).split(": ", 1)[1] if ": " in str(exc) else str(exc)) from None
+        layout = probe.layout
+        circuit = keys.circuit_for(layout, progress=notify)
+        circuit_hash = keys.circuit_hash(circuit)
+        key_path = Path(proving_key) if proving_key is not None else keys.key_path_for(layout, circuit_hash)
+        try:
+            pk = keys.load_key(key_path)
+        except FileNotFoundError:
+            raise NodeError(f"{key_path}: no proving key for {layout.shape_id}: pass --proving-key with the "
+                            "deployment's .zkey (its verifier was rendered from it)") from None
+        vk = verifying_key(pk)
+        if pk.circuit_hash.hex() != circuit_hash:
+            raise NodeError(f"{key_path}: this proving key is for another circuit than {layout.shape_id}'s")
+        if bytes(w3.eth.get_code(probe.verifier_address)) != compile_verifier(vk).runtime:
+            raise NodeError(f"{key_path}: the deployed verifier {probe.verifier_address} was not rendered from "
+                            "this key's verifying key")
+        l1 = EthereumL1.attach(w3, address, vk, [signer])
+        say(f"reading rollup {l1.address} on chain {l1.l1_chain_id}: {l1.batch_count()} batches")
+        try:
+            report = rebuild_state(l1)
+        except L1Error as exc:
+            raise SyncError(str(exc)) from None
+        if report.state.root != l1.state_root():
+            raise SyncError(f"the replayed state's root {_short(report.state.root)} is not the contract's "
+                            f"{_short(l1.state_root())}")
+        genesis = {a.index: Account(a.ax, a.ay, a.balance, 0) for a in l1.genesis_accounts()}
+        fee_account = FEE_ACCOUNT if FEE_ACCOUNT in genesis else min(genesis)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=_parent_of(target)))
+        try:
+            store = Store.create(staging, layout, l1.chain_id, fee_account, genesis)
+            for replayed in report.batches:
+                call = l1.submitted_call(replayed.event.batch_number)
+                proof = _proof_from_words(call["proof"])
+                commitment = call["commitment"] if layout.binding == "evaluation" else None
+                public = public_inputs(layout, replayed.event.old_root, replayed.event.new_root, l1.chain_id,
+                                       replayed.pubdata, commitment)
+                if not verify(vk, public, proof):
+                    raise SyncError(f"batch {replayed.event.batch_number}: its proof does not verify here")
+                store.import_settled_batch(
+                    old_root=replayed.event.old_root, new_root=replayed.event.new_root, pubdata=replayed.pubdata,
+                    commitment=commitment, proof_json=snarkjs.dumps(snarkjs.proof_to_json(proof)),
+                    public_json=snarkjs.dumps(snarkjs.public_inputs_to_json(public)),
+                    accounts_after=replayed.accounts_after)
+            store.close()
+            snarkjs.write_verifying_key(vk, staging / VERIFYING_KEY_FILE)
+            _write_secret(staging / OPERATOR_KEY_FILE,
+                          json.dumps({"address": signer.address, "private_key": signer.key.hex()}) + "\n")
+            l1_config = {"kind": "ethereum", "endpoint": endpoint, "address": l1.address,
+                         "verifier": l1.verifier_address, "l1_chain_id": l1.l1_chain_id,
+                         "deploy_block": l1.deploy_block}
+            (staging / NODE_FILE).write_text(json.dumps({
+                "format": NODE_FORMAT, "l1": l1_config, "operator": signer.address, "circuit_hash": circuit_hash,
+                "proving_key": str(key_path.resolve()), "synced_from_l1": True}, indent=2) + "\n")
+            _move_into_place(staging, target)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        if not l1.is_operator(signer.address):
+            say(f"note: {signer.address} is not an operator of this rollup: this node can follow and prove, "
+                "but the contract will refuse its submissions")
+        return cls.open(target)
+
+    @classmethod
     def open(cls, data_dir: str | os.PathLike) -> "RollupNode":
         """Open an existing data directory; NodeError (one line) if it is missing, incomplete or of another
         format. Finishes a submission the L1 accepted but the store did not record (crash recovery)."""
@@ -601,3 +698,20 @@ class _L1Target:
         if self.started_anvil is not None:
             self.started_anvil.stop()
             shutil.rmtree(self.started_anvil.folder, ignore_errors=True)
+
+
+def _parent_of(target: Path) -> Path:
+    parent = target.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NodeError(f"{target}: cannot make its parent folder: {exc.strerror or exc}") from None
+    return parent
+
+
+def _proof_from_words(words):
+    """submitBatch's uint256[8] back to a Proof (inverse of zkrollup.ethereum.proof_words)."""
+    from verifier.types import Proof
+
+    ax, ay, bx1, bx0, by1, by0, cx, cy = (int(w) for w in words)
+    return Proof(a=(ax, ay), b=((bx0, bx1), (by0, by1)), c=(cx, cy))
