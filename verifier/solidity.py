@@ -50,8 +50,8 @@ ERRORS = {e.name: e for e in (
                   "calldata: 0-1 A (x, y), 2-5 B (x.im, x.re, y.im, y.re), 6-7 C (x, y)"),
     ContractError("PrecompileFailed(uint256)",
                   "the call to precompile 0x06 (ecAdd), 0x07 (ecMul) or 0x08 (pairing) failed or answered "
-                  "with the wrong length: a proof point off its curve or B outside G2 (0x08), or a chain "
-                  "without the EIP-196/197 precompiles (which answers success with no data)"),
+                  "with the wrong length: a proof point off its curve or B outside G2 (0x08), too little gas, "
+                  "or a chain without the EIP-196/197 precompiles (which answers success with no data)"),
 )}
 
 
@@ -140,7 +140,7 @@ def render_verifier(vk: VerifyingKey, *, contract_name: str = "Groth16Verifier")
             body.append(f"            if iszero(lt(calldataload({_signal(i)}), R)) "
                         f"{{ {fail('PublicInputNotInField', i)} }}")
         body.append("")
-    in_field = f"lt(calldataload(_pA), Q)"
+    in_field = "lt(calldataload(_pA), Q)"
     for i in range(1, 8):
         in_field = f"and({in_field}, lt(calldataload(add(_pA, {32 * i})), Q))"
     body += [
@@ -149,7 +149,8 @@ def render_verifier(vk: VerifyingKey, *, contract_name: str = "Groth16Verifier")
         "            // are in range; the loop naming the first bad one runs only on the way to a revert.",
         f"            if iszero({in_field}) {{",
         "                for { let i := 0 } 1 { i := add(i, 1) } {",
-        f"                    if iszero(lt(calldataload(add(_pA, shl(5, i))), Q)) {{ {fail('ProofCoordinateNotInField', 'i')} }}",
+        "                    if iszero(lt(calldataload(add(_pA, shl(5, i))), Q)) "
+        f"{{ {fail('ProofCoordinateNotInField', 'i')} }}",
         "                }",
         "            }",
         "",

@@ -22,7 +22,7 @@ from verifier import snarkjs
 from verifier.curve import CURVE_ORDER as R, FIELD_MODULUS as Q
 from verifier.groth16 import verify
 from verifier.solc import SolcError, compile_sources
-from verifier.solidity import (ERRORS, error_selector, render_verifier, solidity_calldata,
+from verifier.solidity import (ERRORS, compile_verifier, error_selector, render_verifier, solidity_calldata,
                                verifier_arguments)
 from verifier.types import BadPoint, Proof, VerifierInputError
 
@@ -229,7 +229,7 @@ def test_the_verifier_with_no_public_inputs_takes_three_arguments_and_verifies(c
     done = _snarkjs("zkey", "export", "solidityverifier", "k0.zkey", "theirs0.sol", cwd=work)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "uint[0]" in (work / "theirs0.sol").read_text()
-    with pytest.raises(SolcError, match="[Aa]rray.*(zero|0)|[Zz]ero"):
+    with pytest.raises(SolcError, match="Array with zero length"):
         compile_sources({"Theirs0.sol": (work / "theirs0.sol").read_text()})
 
 
@@ -355,9 +355,9 @@ def _prague_without_bn254_precompiles():
     return VM
 
 
-def test_on_py_evm_ours_accepts_a_valid_proof_and_names_a_public_input_over_r(compiled, keys):
+def test_on_py_evm_ours_accepts_a_valid_proof_and_names_a_public_input_over_r(keys):
     w3 = _tester_web3()
-    ours = _deploy(w3, compiled["Ours1"])
+    ours = _deploy(w3, compile_verifier(keys[1].vk))
     a, b, c, public = verifier_arguments(keys[1].proof, keys[1].public)
     assert _outcome(ours, (a, b, c, public)) is True
     assert _outcome(ours, (a, b, c, [public[0] + R])) == ("PublicInputNotInField", 0)
