@@ -29,12 +29,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import account, batch, demo, groth16, node, r1cs, transfer, wtns, zkey
+from . import account, batch, demo, groth16, l1, node, r1cs, transfer, wtns, zkey
 from .common import (EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, ArgumentParser, CliError,
                      Report, add_common_options, describe, user_errors)
 
 # One line per command group, in the order `zkrollup --help` lists them.
-GROUP_MODULES = (node, account, transfer, batch, demo, groth16, zkey, r1cs, wtns)
+GROUP_MODULES = (node, account, transfer, batch, l1, demo, groth16, zkey, r1cs, wtns)
 
 
 

@@ -68,11 +68,12 @@ def run_verify(args, report) -> int:
 def run_submit(args, report) -> int:
     with opened_node(args) as node:
         receipt = node.submit_batch(args.number)
+        on_evm = node.config.get("l1", "python") != "python"
     e = receipt.event
     report.data.update(batch_number=e.batch_number, old_root=str(e.old_root), new_root=str(e.new_root),
                        tx_hash=receipt.tx_hash, gas_used=receipt.gas_used)
     report.line(f"L1 accepted batch {e.batch_number}: state root {short(e.old_root)} -> {short(e.new_root)} "
-                f"(tx {receipt.tx_hash[:18]}…, gas ≈ {receipt.gas_used:,})")
+                f"(tx {receipt.tx_hash[:18]}…, gas {'used' if on_evm else '≈'} {receipt.gas_used:,})")
     return EXIT_OK
 
 

@@ -236,10 +236,13 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from zkrollup.l1 import L1Error
     from zkrollup.node import NodeError
     from zkrollup.store import StoreError
+    from verifier.solc import SolcError
+    from zkrollup.anvil import AnvilError
+    from zkrollup.sync import SyncError
     from zkrollup.wallet import InvalidTransfer
 
     rollup = (NodeError, StoreError, TransferRefused, ExecutionError, L1Error, InvalidTransfer, LayoutError,
-              CorruptCacheFile)
+              CorruptCacheFile, AnvilError, SolcError, SyncError)
     return rollup + (Iden3FormatError, WitnessCalculatorError, ZkeyError, WitnessFileError, ProvingError, SetupError,
             PointNotOnCurve, VerifierInputError, OSError, json.JSONDecodeError, UnicodeDecodeError)
 
