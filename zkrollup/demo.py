@@ -4,7 +4,12 @@ the wall time.
 Genesis with funded accounts; two accounts registered (one key made by circomlibjs, as an outside wallet
 would, where node is present); batch 1 (registrations and transfers) built, proved, verified and submitted to
 the L1; batch 2 carries a transfer signed by circomlibjs; a tampered copy of batch 2 (one pubdata byte, then
-the proof) is refused by the L1 with the root unchanged; then the genuine batch 2 advances it.
+the proof) is refused by the L1 with the root unchanged; then the genuine batch 2 advances it. Finally a
+second data directory is rebuilt from the L1 alone (`zkrollup sync`) and must hold the same accounts.
+
+The L1 is a local anvil node (the Rollup contract and the verifier rendered from the key, on a real EVM) kept
+in the data directory and stopped at the end; `l1="python"` uses the in-process stand-in instead (and so does
+the demo when anvil is not installed, saying so).
 """
 
 from __future__ import annotations
@@ -50,13 +55,15 @@ def _circomlibjs(requests: list[dict]) -> list:
 
 def run_demo(data_dir: str | Path | None = None, layout=None, *, say: Callable[[str], None] = print,
              notify: Callable[[str], None] | None = None, prove_progress=None, use_circomlibjs: bool = True,
-             ensure_kernels: Callable[[], None] | None = None) -> DemoResult:
-    """Run the demo in `data_dir` (a fresh temporary folder, removed after, when None)."""
+             ensure_kernels: Callable[[], None] | None = None, l1: str = "anvil") -> DemoResult:
+    """Run the demo in `data_dir` (a fresh temporary folder, removed after, when None), settling on `l1`
+    ("anvil" or "python")."""
     from circuits.eddsa import Signature
     from circuits.rollup.layout import transfer_message
     from zkrollup import keys
     from zkrollup.l1 import L1Error
-    from zkrollup.node import DEFAULT_LAYOUT, NodeError, RollupNode
+    from zkrollup.anvil import AnvilError, AnvilNode, anvil_binary
+    from zkrollup.node import DEFAULT_LAYOUT, L1_NODE_DIR, NodeError, RollupNode
     from zkrollup.wallet import KeyPair, SignedTransfer, Transfer
 
     layout = layout or DEFAULT_LAYOUT
@@ -73,6 +80,15 @@ def run_demo(data_dir: str | Path | None = None, layout=None, *, say: Callable[[
     folder = Path(tempfile.mkdtemp(prefix="zkrollup-demo-")) / "data" if temporary else Path(data_dir)
     if not temporary and folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise NodeError(f"{folder}: already exists and is not empty (choose a new --data-dir)")
+    if l1 == "anvil":
+        try:
+            anvil_binary()
+        except AnvilError as exc:
+            say(f"note: {exc}; settling on the Python L1 stand-in instead")
+            l1 = "python"
+    synced = folder.parent / (folder.name + "-synced")
+    if synced.exists():
+        raise NodeError(f"{synced}: already exists (the demo rebuilds the state there from the L1)")
     try:
         if ensure_kernels:
             ensure_kernels()
@@ -80,12 +96,17 @@ def run_demo(data_dir: str | Path | None = None, layout=None, *, say: Callable[[
         say(f"zkrollup demo: a {layout.arity}-ary tree of 2^{layout.depth} accounts, batches of "
             f"{layout.n_transfers} transfers + {layout.n_registrations} registrations, "
             f"{layout.binding} data binding; data in {folder}")
-        node = RollupNode.init(folder, layout, accounts=3, balance=1_000_000, notify=notify)
+        node = RollupNode.init(folder, layout, accounts=3, balance=1_000_000, notify=notify, l1=l1)
+        on_evm = l1 != "python"
         circuit = keys.circuit_for(layout)
         result.constraints = circuit.r1cs.n_constraints
         result.constraints_per_transfer = dict(circuit.parts)
         result.roots.append(("genesis", node.l1.state_root()))
-        lap("init: circuit, proving key (cached per shape), L1 deployment")
+        lap("init: circuit, proving key (cached per shape), L1 deployment"
+            + (" (anvil: verifier + Rollup contracts)" if on_evm else ""))
+        if on_evm:
+            say(f"L1: anvil on {AnvilNode(folder / L1_NODE_DIR).url}: Rollup contract {node.l1.address}, verifier "
+                f"{node.l1.verifier_address} (rendered from the proving key)")
         say(f"genesis: accounts 2, 3, 4 hold 1,000,000 each; account 1 is the operator's fee account; "
             f"state root {node.l1.state_root()}")
 
@@ -131,7 +152,7 @@ def run_demo(data_dir: str | Path | None = None, layout=None, *, say: Callable[[
             result.roots.append((f"after batch {batch.number}", node.l1.state_root()))
             say(f"batch {batch.number}: {len(batch.registration_indices)} registrations + "
                 f"{len(batch.transfer_ids)} transfers, {len(batch.pubdata)} bytes of pubdata; the L1 accepted it "
-                f"(gas ≈ {receipt.gas_used:,}); root -> {receipt.event.new_root}")
+                f"({'gas used' if on_evm else 'gas ≈'} {receipt.gas_used:,}); root -> {receipt.event.new_root}")
 
         # Batch 2: the outside wallet signs with circomlibjs; the node only sees the JSON document.
         transfer = Transfer(outside, 2, 1_200, 20, 0)
@@ -176,13 +197,26 @@ def run_demo(data_dir: str | Path | None = None, layout=None, *, say: Callable[[
         balances = {i: node.store.account(i).balance for i in (1, 2, 3, 4, outside, ours)}
         say(f"batch {batch2.number} accepted; root -> {node.l1.state_root()}")
         say("balances: " + ", ".join(f"{i}: {b:,}" for i, b in balances.items()))
+        if on_evm:
+            url, address = AnvilNode(folder / L1_NODE_DIR).url, node.l1.address
+            accounts = node.store.accounts()
+            with RollupNode.sync(synced, url, address) as follower:
+                if follower.store.accounts() != accounts or follower.store.settled_root() != node.l1.state_root():
+                    raise RuntimeError("the state rebuilt from the L1 differs from the sequencer's")
+                rebuilt = len(follower.store.batches())
+            lap("rebuild the state from the L1 alone (zkrollup sync)")
+            say(f"zkrollup sync: {rebuilt} batches replayed from the L1's events and calldata into {synced}: the "
+                f"same {len(accounts)} accounts and root")
         node.close()
         result.ok = True
     finally:
+        if l1 == "anvil":
+            stopped = AnvilNode(folder / L1_NODE_DIR).stop()
+            if stopped and not temporary:
+                say(f"anvil stopped, its chain saved in {folder / L1_NODE_DIR}; `zkrollup l1 start --data-dir "
+                    f"{folder}` resumes it")
         if temporary:
             shutil.rmtree(folder.parent, ignore_errors=True)
-        else:
-            pass
     result.rows.append(("other (imports, printing, clean-up)", time.perf_counter() - start - sum(s for _, s in result.rows)))
     return result
 

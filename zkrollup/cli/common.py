@@ -95,6 +95,9 @@ class Report:
         self.data: dict[str, Any] = {}
         self._stderr = stream or sys.stderr
         self._start = time.perf_counter()
+        #: A command whose stdout is data for another program (e.g. soliditycalldata) sets this: the timing
+        #: line then goes to stderr, so stdout is exactly the data.
+        self.timing_to_stderr = False
 
     def line(self, text: str) -> None:
         if not self.as_json:
@@ -117,7 +120,7 @@ class Report:
         if self.as_json:
             print(json.dumps({"command": self.command, "exit_code": code, **self.data, "seconds": seconds}))
         else:
-            print(f"{self.command}: {seconds:.2f} s")
+            print(f"{self.command}: {seconds:.2f} s", file=self._stderr if self.timing_to_stderr else sys.stdout)
         return code
 
     def progress(self, title: str, total: int):

@@ -13,6 +13,9 @@ def _demo_arguments(parser) -> None:
     parser.add_argument("--data-dir", metavar="DIR", default=None,
                         help="keep the demo's data directory here (must not exist or be empty); default: a "
                              "temporary folder removed at the end")
+    parser.add_argument("--l1", choices=("anvil", "python"), default="anvil",
+                        help="settle on a local anvil node (default; the Python stand-in when anvil is not "
+                             "installed) or on the Python stand-in")
     parser.add_argument("--no-circomlibjs", action="store_true",
                         help="do not use circomlibjs (node) as the outside wallet, even where it is installed")
 
@@ -25,7 +28,8 @@ def run_demo(args, report) -> int:
     say = (lambda text: print(text, file=sys.stderr, flush=True)) if report.as_json else report.line
     with report.progress("prove", len(PROVE_STAGES)) as step:
         result = demo(args.data_dir, layout, say=say, notify=notifier(report), prove_progress=step,
-                      use_circomlibjs=not args.no_circomlibjs, ensure_kernels=lambda: ensure_kernels(report))
+                      use_circomlibjs=not args.no_circomlibjs, ensure_kernels=lambda: ensure_kernels(report),
+                      l1=args.l1)
     print_summary(result, layout, say)
     report.data.update(ok=result.ok, roots={label: str(root) for label, root in result.roots},
                        refused=result.refused, constraints=result.constraints,

@@ -69,6 +69,7 @@ def run_export_calldata(args, report) -> int:
         proof = snarkjs.read_proof(args.proof)
         calldata = solidity_calldata(proof, public)
     report.data.update(calldata=calldata)
+    report.timing_to_stderr = True      # stdout is exactly snarkjs's text, for `> calldata.txt` or a pipe
     report.line(calldata)
     return EXIT_OK
 
@@ -80,6 +81,6 @@ GROUP = Group("zkey", "proving-key tools", (
             "with the key built in (snarkjs's ABI; reverts on malformed input)",
             _export_verifier_arguments, run_export_verifier, aliases=("zkesv",)),
     Command(("zkey", "export", "soliditycalldata"), "print PUBLIC.json and PROOF.json as verifyProof's arguments, "
-            "as snarkjs prints them (first line of stdout)",
+            "as snarkjs prints them (stdout holds only that line)",
             _export_calldata_arguments, run_export_calldata, aliases=("zkesc",)),
 ), subgroup_help={("zkey", "export"): "export parts of a .zkey"})
