@@ -1,0 +1,581 @@
+"""The contract on a real EVM and its Python twin side by side: the same proved batches, valid and invalid, sent to
+`zkrollup.l1.PythonL1` and to verifier/contracts/Rollup.sol on anvil (and on eth-tester's py-evm), agree on every
+root, event and accept/reject, with the same error name; and a red team that reads Rollup.sol looking for a way to
+advance the root without a valid proof for exactly this calldata.
+
+The two L1s are twins: one genesis (the same keys, accounts and root), each deployment with its own chain id (a
+public input, and part of every signed message). The same transfers are signed and proved for each, so the two
+rollups hold equal states, pubdata and roots while their proofs differ.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+import shutil
+
+import pytest
+from eth_abi import encode as abi_encode
+from eth_utils import keccak, to_checksum_address
+
+from circuits import babyjub
+from circuits.rollup import layout as lay
+from circuits.rollup.layout import R, Layout
+from verifier.curve import FIELD_MODULUS as Q
+from zkrollup.l1 import GenesisAccount, L1Error, PythonL1
+from zkrollup.node import RollupNode
+from zkrollup.state import Account
+from zkrollup.store import Store
+from zkrollup.wallet import generate_keypair
+
+
+SUBMIT_TYPES = ["bytes", "uint256", "uint256", "uint256[8]"]
+SUBMIT_SELECTOR = keccak(text="submitBatch(bytes,uint256,uint256,uint256[8])")[:4]
+#: submitBatch's head: the pubdata offset, newRoot, commitment and the proof's eight words.
+HEAD_BYTES = 11 * 32
+CONSTRUCTOR_TYPES = ["address", "(uint8,uint8,uint16,uint16,uint8,uint8,uint8,uint8)", "uint256",
+                     "(uint32,uint256,uint256,uint64)[]", "address[]"]
+
+# Contracts the red team deploys: a verifier that re-enters submitBatch while it is asked to verify, and a
+# forwarder that puts a contract between an operator and the rollup.
+ATTACKERS = """// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+contract ReentrantVerifier {
+    uint256 internal constant INNER = 0x5eed;   // the commitment of the re-entering batch
+    address public rollup;
+    bytes public payload;
+
+    function arm(address rollup_, bytes calldata payload_) external {
+        rollup = rollup_;
+        payload = payload_;
+    }
+
+    // Approves the inner batch outright; approves the outer one only if re-entering with the inner one worked.
+    function verifyProof(uint256[2] calldata, uint256[2][2] calldata, uint256[2] calldata, uint256[6] calldata input)
+        external returns (bool)
+    {
+        if (input[3] == INNER) return true;
+        (bool ok, ) = rollup.call(payload);
+        return ok;
+    }
+}
+
+contract Forwarder {
+    function forward(address target, bytes calldata data) external {
+        (bool ok, bytes memory out) = target.call(data);
+        if (!ok) assembly { revert(add(out, 32), mload(out)) }
+    }
+}
+"""
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Twins: one genesis, two L1s
+
+
+@pytest.fixture(scope="module")
+def deployment(genesis_template):
+    """(layout, verifying key) of the session's small rollup shape (tests/zkrollup/conftest.py)."""
+    l1 = PythonL1.open(genesis_template)
+    yield l1.layout, l1.verifying_key
+    l1.close()
+
+
+@pytest.fixture(scope="module")
+def contracts(deployment):
+    """The verifier rendered from the verifying key and the red team's contracts, compiled in one solc run."""
+    from verifier.solc import compile_sources
+    from verifier.solidity import render_verifier
+
+    return compile_sources({"Groth16Verifier.sol": render_verifier(deployment[1]), "Attackers.sol": ATTACKERS})
+
+
+def _funded_account(w3):
+    """A new Ethereum account with 100 ether: on anvil by its cheat method, elsewhere from an unlocked account."""
+    from zkrollup.ethereum import operator_account
+
+    account = operator_account()
+    if "anvil" in w3.client_version.lower():
+        w3.provider.make_request("anvil_setBalance", [account.address, hex(100 * 10**18)])
+    else:
+        w3.eth.send_transaction({"from": w3.eth.accounts[0], "to": account.address, "value": 100 * 10**18})
+    return account
+
+
+def evm_twin(python_node: RollupNode, w3, folder, contracts, *, fixed_gas=None) -> RollupNode:
+    """A node whose rollup is `python_node`'s genesis deployed on an EVM chain (zkrollup.ethereum.EthereumL1): the
+    same genesis accounts and root, keys, layout and proving key; its own chain id. Its operator is a new funded
+    account; `node.outsider` is a second funded account that is not an operator."""
+    from zkrollup.ethereum import EthereumL1
+
+    operator, outsider = _funded_account(w3), _funded_account(w3)
+    published = python_node.l1.genesis_accounts()
+    l1 = EthereumL1.deploy(w3, python_node.layout, python_node.l1.verifying_key, contracts["Groth16Verifier"],
+                           python_node.l1.genesis_root(), published, [operator.address], operator,
+                           signers=[outsider], fixed_gas=fixed_gas)
+    genesis = {a.index: Account(a.ax, a.ay, a.balance, 0) for a in published}
+    store = Store.create(folder, python_node.layout, l1.chain_id, python_node.store.fee_account, genesis)
+    for index in python_node.store.key_indices():
+        store.add_key(index, python_node.store.private_key(index))
+    config = dict(python_node.config, operator=operator.address,
+                  l1={"kind": "ethereum", "endpoint": "twin", "address": l1.address, "l1_chain_id": l1.l1_chain_id})
+    node = RollupNode(folder, store, l1, config)
+    node.outsider = outsider.address
+    return node
+
+
+def _open_python_copy(genesis_template, folder) -> RollupNode:
+    shutil.copytree(genesis_template, folder)
+    node = RollupNode.open(folder)
+    node.outsider = "0x" + "11" * 20
+    return node
+
+
+@pytest.fixture
+def twins(genesis_template, anvil_url, contracts, tmp_path):
+    """(the Python stand-in's node, its twin on the session's anvil), both at genesis."""
+    from zkrollup.ethereum import connect_web3
+
+    python = _open_python_copy(genesis_template, tmp_path / "python")
+    evm = evm_twin(python, connect_web3(anvil_url), tmp_path / "evm", contracts)
+    yield python, evm
+    python.close()
+    evm.close()
+
+
+def _prove_next(node, transfers=(), registrations=()):
+    """Queue registrations (key pairs) and transfers ((from, to, amount, fee)), build the batch and prove it."""
+    for key_pair in registrations:
+        node.register_account(key_pair)
+    for transfer in transfers:
+        node.transfer(*transfer)
+    batch, dropped = node.build_batch()
+    assert dropped == []
+    return node.prove_batch(batch.number)
+
+
+def _chain(l1):
+    """What a refused call must leave as it was."""
+    return l1.state_root(), l1.batch_count(), l1.events()
+
+
+def _outcome(node, call: dict):
+    """("accepted", event) or ("refused", error name); a refusal must change nothing."""
+    before = _chain(node.l1)
+    try:
+        receipt = node.l1.submit_batch(**call)
+    except L1Error as refused:
+        assert _chain(node.l1) == before, f"{refused.error} changed the L1's state"
+        return "refused", refused.error
+    return "accepted", receipt.event
+
+
+def _call(node, batch, **changes) -> dict:
+    call = dict(pubdata=batch.pubdata, new_root=batch.new_root, commitment=batch.commitment,
+                proof=node._proof_of(batch), sender=node.operator)
+    return call | changes
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Side by side: each kind of invalid batch
+
+
+@pytest.fixture(scope="module")
+def proved_twins(genesis_template, anvil_url, contracts, tmp_path_factory):
+    """Twins at genesis with the same batch (a registration and two transfers, one paying the fee account)
+    proved for each: (python node, its batch, evm node, its batch). Refused calls change nothing, so the cases
+    below share them."""
+    from zkrollup.ethereum import connect_web3
+
+    folder = tmp_path_factory.mktemp("proved-twins")
+    python = _open_python_copy(genesis_template, folder / "python")
+    evm = evm_twin(python, connect_web3(anvil_url), folder / "evm", contracts)
+    key_pair = generate_keypair()
+    batches = [_prove_next(node, [(2, 3, 100, 5), (3, 1, 7, 1)], [key_pair]) for node in (python, evm)]
+    yield python, batches[0], evm, batches[1]
+    python.close()
+    evm.close()
+
+
+@pytest.fixture(scope="module")
+def other_key(deployment):
+    """A second setup of the same batch circuit: a key the deployments were not made with."""
+    from prover.setup import setup
+    from zkrollup import keys
+
+    return setup(keys.circuit_for(deployment[0]).r1cs, quiet=True)
+
+
+def _proof_under(key, node, batch):
+    from circuits.rollup.batch import BatchWitnessInputs
+    from prover.groth16 import prove
+    from zkrollup import keys
+
+    circuit = keys.circuit_for(node.layout)
+    proof, _ = prove(key, circuit.witness(BatchWitnessInputs.from_json(json.loads(batch.witness_inputs))))
+    return proof
+
+
+def _flip_bit(data: bytes, bit: int) -> bytes:
+    out = bytearray(data)
+    out[bit // 8] ^= 0x80 >> (bit % 8)
+    return bytes(out)
+
+
+def _negate_g1(point):
+    return point[0], Q - point[1]
+
+
+def _with_proof(parts):
+    """A change of the call: the proof with the parts `parts(proof)` returns ({"a": ..., ...}) replaced."""
+    def change(node, batch, call, other):
+        return {"proof": dataclasses.replace(call["proof"], **parts(call["proof"]))}
+    return change
+
+
+# (what is wrong, the error both L1s name, how the valid call changes). `other` is the twin's node and batch.
+CASES = [
+    ("proof A negated", "InvalidProof", _with_proof(lambda p: {"a": _negate_g1(p.a)})),
+    ("proof B negated", "InvalidProof",
+     _with_proof(lambda p: {"b": (p.b[0], ((Q - p.b[1][0]) % Q, (Q - p.b[1][1]) % Q))})),
+    ("proof C negated", "InvalidProof", _with_proof(lambda p: {"c": _negate_g1(p.c)})),
+    ("proof A and C swapped", "InvalidProof", _with_proof(lambda p: {"a": p.c, "c": p.a})),
+    ("proof B with each coordinate's parts swapped", "InvalidProof",
+     _with_proof(lambda p: {"b": tuple((im, re) for re, im in p.b)})),
+    ("proof A off the curve", "InvalidProof", _with_proof(lambda p: {"a": (p.a[0], (p.a[1] + 1) % Q)})),
+    ("proof A.x not below q", "InvalidProof", _with_proof(lambda p: {"a": (p.a[0] + Q, p.a[1])})),
+    ("proof C as (0, 0), the EVM's point at infinity", "InvalidProof", _with_proof(lambda p: {"c": (0, 0)})),
+    ("proof under another setup of the circuit", "InvalidProof",
+     lambda node, batch, call, other: {"proof": _proof_under(node.other_key, node, batch)}),
+    ("proof for the twin deployment (another chain id)", "InvalidProof",
+     lambda node, batch, call, other: {"proof": other[0]._proof_of(other[1])}),
+    ("pubdata: fee account bit flipped", "InvalidProof",
+     lambda node, batch, call, other: {"pubdata": _flip_bit(batch.pubdata, 31)}),
+    ("pubdata: registered key bit flipped", "InvalidProof",
+     lambda node, batch, call, other: {"pubdata": _flip_bit(batch.pubdata, 8 * 20)}),
+    ("pubdata: transfer amount bit flipped", "InvalidProof",
+     lambda node, batch, call, other: {"pubdata": _flip_bit(batch.pubdata, 8 * 55 + 7)}),
+    ("pubdata: last bit flipped (in the last, partial element)", "InvalidProof",
+     lambda node, batch, call, other: {"pubdata": _flip_bit(batch.pubdata, 8 * len(batch.pubdata) - 1)}),
+    ("pubdata one byte short", "PubdataLength", lambda node, batch, call, other: {"pubdata": batch.pubdata[:-1]}),
+    ("pubdata one byte long", "PubdataLength", lambda node, batch, call, other: {"pubdata": batch.pubdata + b"\0"}),
+    ("pubdata one element long", "PubdataLength",
+     lambda node, batch, call, other: {"pubdata": batch.pubdata + bytes(31)}),
+    ("pubdata empty", "PubdataLength", lambda node, batch, call, other: {"pubdata": b""}),
+    ("newRoot + 1", "InvalidProof", lambda node, batch, call, other: {"new_root": batch.new_root + 1}),
+    ("newRoot + r", "RootOutOfRange", lambda node, batch, call, other: {"new_root": batch.new_root + R}),
+    ("newRoot = r", "RootOutOfRange", lambda node, batch, call, other: {"new_root": R}),
+    ("newRoot = 2^256 - 1", "RootOutOfRange", lambda node, batch, call, other: {"new_root": (1 << 256) - 1}),
+    ("newRoot = stateRoot", "RootUnchanged", lambda node, batch, call, other: {"new_root": batch.old_root}),
+    ("commitment + 1", "InvalidProof", lambda node, batch, call, other: {"commitment": batch.commitment + 1}),
+    ("commitment + r", "CommitmentOutOfRange",
+     lambda node, batch, call, other: {"commitment": batch.commitment + R}),
+    ("commitment = r", "CommitmentOutOfRange", lambda node, batch, call, other: {"commitment": R}),
+    ("sender not an operator", "NotOperator", lambda node, batch, call, other: {"sender": node.outsider}),
+    ("not an operator, and short pubdata", "NotOperator",
+     lambda node, batch, call, other: {"sender": node.outsider, "pubdata": b""}),
+    ("short pubdata, and newRoot >= r", "PubdataLength",
+     lambda node, batch, call, other: {"pubdata": b"", "new_root": R}),
+    ("newRoot >= r, and commitment >= r", "RootOutOfRange",
+     lambda node, batch, call, other: {"new_root": R, "commitment": R}),
+    ("newRoot = stateRoot, and commitment >= r", "RootUnchanged",
+     lambda node, batch, call, other: {"new_root": batch.old_root, "commitment": R}),
+    ("commitment None (the interface's 'no commitment')", "CommitmentOutOfRange",
+     lambda node, batch, call, other: {"commitment": None}),
+]
+
+
+#: Cases where the two L1s differ today (the reports of these discrepancies).
+DISCREPANCIES = {
+    "newRoot = stateRoot, and commitment >= r":
+        "PythonL1 checks the commitment's range before RootUnchanged; Rollup.sol checks it after",
+    "commitment None (the interface's 'no commitment')":
+        "EthereumL1.submit_batch sends None as 0 (InvalidProof); PythonL1 refuses it as CommitmentOutOfRange",
+}
+
+
+@pytest.mark.parametrize("what, error, change", [
+    pytest.param(*case, id=case[0], marks=[pytest.mark.xfail(strict=True, reason=f"discrepancy: {DISCREPANCIES[case[0]]}")]
+                 if case[0] in DISCREPANCIES else []) for case in CASES])
+def test_an_invalid_batch_is_refused_alike_and_changes_nothing(proved_twins, other_key, what, error, change):
+    python, python_batch, evm, evm_batch = proved_twins
+    outcomes = []
+    for node, batch, other in ((python, python_batch, (evm, evm_batch)), (evm, evm_batch, (python, python_batch))):
+        node.other_key = other_key
+        call = _call(node, batch)
+        outcomes.append(_outcome(node, call | change(node, batch, call, other)))
+    assert outcomes == [("refused", error), ("refused", error)], f"{what}: PythonL1, Rollup.sol"
+
+
+def test_the_twins_hold_one_genesis_and_build_the_same_batch(proved_twins):
+    python, python_batch, evm, evm_batch = proved_twins
+    assert python.l1.genesis_root() == evm.l1.genesis_root() == python.l1.state_root() == evm.l1.state_root()
+    assert python.l1.genesis_accounts() == evm.l1.genesis_accounts()
+    assert python.chain_id != evm.chain_id
+    assert evm.chain_id == lay.deployment_chain_id(evm.l1.l1_chain_id, bytes.fromhex(evm.l1.address[2:]))
+    assert (python_batch.pubdata, python_batch.new_root, python_batch.commitment) == \
+           (evm_batch.pubdata, evm_batch.new_root, evm_batch.commitment)
+    assert python_batch.proof != evm_batch.proof
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Side by side: a sequence of batches
+
+
+def test_a_sequence_of_batches_gives_the_same_roots_events_and_refusals(twins):
+    python, evm = twins
+    newcomer = generate_keypair()
+
+    def both(step):
+        outcomes = [step(node) for node in twins]
+        assert outcomes[0] == outcomes[1], f"PythonL1 and Rollup.sol differ: {outcomes}"
+        assert python.l1.state_root() == evm.l1.state_root() and python.l1.events() == evm.l1.events()
+        return outcomes[0]
+
+    # A registration (index 5) and a transfer to it in the same batch, and one to the fee account.
+    first = both(lambda node: _prove_next(node, [(2, 5, 100, 5), (4, 1, 1, 0)], [newcomer]).new_root)
+    assert both(lambda node: _outcome(node, _call(node, node.batch(1)))) == \
+           ("accepted", python.l1.events()[0]) and python.l1.state_root() == first
+    assert both(lambda node: _outcome(node, _call(node, node.batch(1)))) == ("refused", "RootUnchanged")
+    for node in twins:
+        node.store.mark_submitted(1)
+
+    # Two batches built on each other, proved before either is submitted; the second is sent first.
+    both(lambda node: _prove_next(node, [(5, 2, 50, 2), (1, 5, 3, 0)]).number)
+    both(lambda node: _prove_next(node, [(3, 3, 9, 1), (2, 4, 1_000, 0)]).number)     # a transfer to oneself
+    assert both(lambda node: _outcome(node, _call(node, node.batch(3)))) == ("refused", "InvalidProof")
+    for number in (2, 3):
+        assert both(lambda node: _outcome(node, _call(node, node.batch(number))))[0] == "accepted"
+    # The stale batch 2 again: its proof binds an old root the L1 has left (the contract reads it from storage).
+    assert both(lambda node: _outcome(node, _call(node, node.batch(2)))) == ("refused", "InvalidProof")
+    assert both(lambda node: _outcome(node, _call(node, node.batch(3)))) == ("refused", "RootUnchanged")
+
+    assert [e.batch_number for e in evm.l1.events()] == [1, 2, 3]
+    assert [(e.old_root, e.new_root) for e in evm.l1.events()] == \
+           [(python.batch(n).old_root, python.batch(n).new_root) for n in (1, 2, 3)]
+    assert [evm.l1.submitted_pubdata(n) for n in (1, 2, 3)] == [python.l1.submitted_pubdata(n) for n in (1, 2, 3)]
+
+
+@pytest.fixture(scope="module")
+def eth_tester_twins(genesis_template, contracts, tmp_path_factory):
+    """Twins on eth-tester's in-process py-evm (pure-Python pairings: one valid batch and one invalid, with a fixed
+    gas limit, since estimating a pairing's gas there takes seconds), each with one batch proved:
+    ((python node, batch), (evm node, batch))."""
+    from web3 import Web3
+
+    folder = tmp_path_factory.mktemp("eth-tester-twins")
+    python = _open_python_copy(genesis_template, folder / "python")
+    evm = evm_twin(python, Web3(Web3.EthereumTesterProvider()), folder / "evm", contracts, fixed_gas=3_000_000)
+    yield [(node, _prove_next(node, [(2, 3, 100, 5)])) for node in (python, evm)]
+    python.close()
+    evm.close()
+
+
+@pytest.mark.xfail(strict=True, reason="bug in zkrollup/ethereum.py: on eth-tester a revert surfaces as "
+                                       "eth_tester.exceptions.TransactionFailed carrying the raw selector, not as "
+                                       "L1Error with the error's name (_Sender.send catches web3's Contract*Error "
+                                       "only)")
+def test_eth_tester_refuses_a_tampered_batch_by_name(eth_tester_twins):
+    outcomes = [_outcome(node, _call(node, batch, pubdata=_flip_bit(batch.pubdata, 8 * 41 + 3)))
+                for node, batch in eth_tester_twins]
+    assert outcomes == [("refused", "InvalidProof")] * 2
+
+
+def test_eth_tester_py_evm_agrees_with_the_python_l1(eth_tester_twins):
+    from eth_tester.exceptions import TransactionFailed
+
+    (python, python_batch), (evm, evm_batch) = eth_tester_twins
+    assert _outcome(python, _call(python, python_batch, pubdata=_flip_bit(python_batch.pubdata, 8 * 41 + 3))) == \
+           ("refused", "InvalidProof")
+    before = _chain(evm.l1)
+    with pytest.raises((L1Error, TransactionFailed)) as refused:
+        evm.l1.submit_batch(**_call(evm, evm_batch, pubdata=_flip_bit(evm_batch.pubdata, 8 * 41 + 3)))
+    # the revert is InvalidProof, by name (L1Error) or by selector (eth-tester's TransactionFailed, see above)
+    assert getattr(refused.value, "error", None) == "InvalidProof" or \
+        repr(keccak(text="InvalidProof()")[:4]) in str(refused.value)
+    assert _chain(evm.l1) == before
+    accepted = [_outcome(node, _call(node, batch)) for node, batch in eth_tester_twins]
+    assert accepted[0] == accepted[1] == ("accepted", python.l1.events()[0])
+    assert evm.l1.state_root() == python_batch.new_root and evm.l1.events() == python.l1.events()
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The verifier contract on its own: public inputs >= r
+
+
+def test_the_verifier_contract_refuses_a_public_input_not_below_r(proved_twins):
+    """The rollup range-checks newRoot and the commitment itself and derives the rest below r; the verifier
+    must still refuse x + r for any input, as our verifier does, never reduce it and accept."""
+    from verifier.groth16 import verify
+    from verifier.solidity import error_selector, verifier_arguments
+    from verifier.types import BadPublicInput
+
+    _, _, evm, batch = proved_twins
+    l1 = evm.l1
+    proof = evm._proof_of(batch)
+    public = lay.public_inputs(evm.layout, batch.old_root, batch.new_root, l1.chain_id, batch.pubdata,
+                               batch.commitment)
+    abi = [{"type": "function", "name": "verifyProof", "stateMutability": "view",
+            "inputs": [{"name": "a", "type": "uint256[2]"}, {"name": "b", "type": "uint256[2][2]"},
+                       {"name": "c", "type": "uint256[2]"}, {"name": "input", "type": "uint256[6]"}],
+            "outputs": [{"name": "", "type": "bool"}]}]
+    verifier = l1.w3.eth.contract(address=l1.verifier_address, abi=abi)
+    a, b, c, inputs = verifier_arguments(proof, public)
+    assert verifier.functions.verifyProof(a, b, c, inputs).call() is True
+    for i in range(len(public)):
+        for bad in (public[i] + R, (1 << 256) - 1):
+            shifted = list(public)
+            shifted[i] = bad
+            with pytest.raises(BadPublicInput):
+                verify(l1.verifying_key, shifted, proof)
+            calldata = bytes.fromhex(verifier.encode_abi("verifyProof", [a, b, c, shifted])[2:])
+            answer = _raw_call(l1.w3, l1.verifier_address, calldata)
+            assert answer["error"] == error_selector("PublicInputNotInField(uint256)").to_bytes(4, "big") \
+                + i.to_bytes(32, "big"), f"input {i} = {bad}"
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Genesis: the constructor refuses what PythonL1.deploy refuses
+
+
+def _raw_call(w3, to: str | None, data: bytes, sender: str | None = None) -> dict:
+    """eth_call with hand-made calldata: {"output": bytes} or {"error": revert data (bytes, maybe empty)}."""
+    tx = {"to": to, "data": "0x" + bytes(data).hex(), "gas": hex(30_000_000)}
+    if sender is not None:
+        tx["from"] = sender
+    if to is None:
+        del tx["to"]
+    answer = w3.provider.make_request("eth_call", [tx, "latest"])
+    if "error" in answer:
+        data = answer["error"].get("data") or "0x"
+        data = data.get("data", "0x") if isinstance(data, dict) else data
+        return {"error": bytes.fromhex(data[2:])}
+    return {"output": bytes.fromhex(answer["result"][2:])}
+
+
+def _error_name(abi: list, data: bytes) -> str | None:
+    for entry in abi:
+        if entry.get("type") == "error":
+            signature = f"{entry['name']}({','.join(i['type'] for i in entry['inputs'])})"
+            if keccak(text=signature)[:4] == data[:4]:
+                return entry["name"]
+    return None
+
+
+def _small_order_points() -> list[tuple[int, int]]:
+    """The 8 Baby Jubjub points P with 8·P = O: the subgroup-order multiple of a point of full order."""
+    y = 2
+    while True:
+        u = (1 - y * y) * pow(babyjub.A - babyjub.D * y * y, -1, R) % R
+        x = babyjub.field_sqrt(u)
+        if x is not None:
+            t = babyjub.scalar_mul((x, y), babyjub.SUBGROUP_ORDER)
+            if babyjub.scalar_mul(t, 4) != babyjub.IDENTITY:
+                points = [babyjub.scalar_mul(t, k) for k in range(8)]
+                return [(p[0], p[1]) for p in points]
+        y += 1
+
+
+#: Genesis accounts encoded with 256-bit fields: the same words as (uint32, uint256, uint256, uint64) for values that
+#: fit, and a way to hand the contract an index or balance its types cannot hold.
+WIDE_CONSTRUCTOR_TYPES = CONSTRUCTOR_TYPES[:3] + ["(uint256,uint256,uint256,uint256)[]", "address[]"]
+
+
+@pytest.fixture(scope="module")
+def constructor_call(contracts, anvil_url, deployment):
+    """A function: (genesis root, accounts as (index, ax, ay, balance) in the given order, layout) -> None if
+    Rollup.sol's constructor (run by eth_call on anvil, arguments encoded by hand) deploys, else its revert data.
+    `constructor_call.error_name(data)` names a custom error."""
+    from zkrollup.ethereum import BINDING_CODE, connect_web3, rollup_artifact
+
+    w3 = connect_web3(anvil_url)
+    artifact = rollup_artifact()
+    deployer = w3.eth.accounts[0]     # anvil's unlocked development account
+    sent = w3.eth.send_transaction({"from": deployer, "data": "0x" + contracts["Groth16Verifier"].bytecode.hex()})
+    verifier = w3.eth.wait_for_transaction_receipt(sent)["contractAddress"]
+
+    def call(root, accounts, layout=deployment[0]):
+        shape = (layout.depth, layout.arity, layout.n_transfers, layout.n_registrations,
+                 BINDING_CODE[layout.binding], layout.index_bytes, layout.amount_bytes, layout.fee_bytes)
+        arguments = abi_encode(WIDE_CONSTRUCTOR_TYPES, [verifier, shape, root, list(accounts), [deployer]])
+        return _raw_call(w3, None, artifact.bytecode + arguments, deployer).get("error")
+
+    call.error_name = lambda data: _error_name(artifact.abi, data)
+    return call
+
+
+@pytest.fixture
+def python_deploy(deployment, tmp_path):
+    """A function: (genesis root, accounts as (index, ax, ay, balance), layout) -> None if PythonL1.deploy accepts
+    the genesis, else its error name."""
+    vk = deployment[1]
+    folders = iter(range(1_000))
+
+    def deploy(root, accounts, layout=deployment[0]):
+        folder = tmp_path / f"l1-{next(folders)}"
+        folder.mkdir()
+        try:
+            PythonL1.deploy(folder, layout, vk, root,
+                            [GenesisAccount(*a) for a in accounts], ["0xop"]).close()
+        except L1Error as refused:
+            return refused.error
+        return None
+
+    return deploy
+
+
+KEY = babyjub.scalar_mul(babyjub.GENERATOR, 12345)
+OTHER_KEY = babyjub.scalar_mul(babyjub.GENERATOR, 777)
+GOOD = [(2, KEY[0], KEY[1], 1000), (5, OTHER_KEY[0], OTHER_KEY[1], 7)]
+BAD_GENESIS = [
+    ("index 0 (reserved)", 1, [(0, *KEY, 1)]),
+    ("index 2^depth", 1, [(None, *KEY, 1)]),      # None: the layout's first index past the tree
+    ("a repeated index", 1, [GOOD[0], GOOD[0]]),
+    ("ax off the curve", 1, [(2, KEY[0] + 1, KEY[1], 1)]),
+    ("ax + r (on the curve mod r)", 1, [(2, KEY[0] + R, KEY[1], 1)]),
+    ("ay + r", 1, [(2, KEY[0], KEY[1] + R, 1)]),
+    ("the root = r", R, GOOD),
+    ("the root = 2^256 - 1", (1 << 256) - 1, GOOD),
+] + [(f"small-order key {p}", 1, [(3, *p, 1)]) for p in _small_order_points()]
+
+
+def test_the_constructor_deploys_what_the_python_deployment_deploys(constructor_call, python_deploy):
+    for root, accounts in ((1, GOOD), (R - 1, []), (0, [GOOD[1]])):
+        assert constructor_call(root, accounts) is None
+        assert python_deploy(root, accounts) is None
+
+
+@pytest.mark.parametrize("what, root, accounts", BAD_GENESIS, ids=[c[0] for c in BAD_GENESIS])
+def test_the_constructor_refuses_what_the_python_deployment_refuses(constructor_call, python_deploy, deployment,
+                                                                    what, root, accounts):
+    accounts = [(deployment[0].n_accounts if a[0] is None else a[0], *a[1:]) for a in accounts]
+    reverted = constructor_call(root, accounts)
+    assert reverted is not None and constructor_call.error_name(reverted) == "InvalidGenesis"
+    assert python_deploy(root, accounts) == "InvalidGenesis"
+
+
+@pytest.mark.parametrize("what, account", [("balance 2^64", (2, *KEY, 1 << 64)),
+                                           ("index 2^32", (1 << 32, *KEY, 1))])
+def test_a_genesis_value_beyond_its_field_type_is_refused_by_both(constructor_call, python_deploy, what, account):
+    """The contract's uint64 balance and uint32 index make its ABI decoder revert before any check runs."""
+    assert constructor_call(1, [account]) is not None
+    assert python_deploy(1, [account]) == "InvalidGenesis"
+
+
+@pytest.mark.xfail(strict=True, reason="discrepancy: a balance beyond u64 makes Rollup.sol's ABI decoder revert with "
+                                       "no data, where PythonL1 names InvalidGenesis (EthereumL1.deploy cannot "
+                                       "even encode it: eth_abi raises before sending)")
+def test_a_balance_beyond_u64_is_named_invalid_genesis_by_both(constructor_call, python_deploy):
+    reverted = constructor_call(1, [(2, *KEY, 1 << 64)])
+    assert reverted is not None and constructor_call.error_name(reverted) == "InvalidGenesis"
+
+
+@pytest.mark.xfail(strict=True, reason="discrepancy: PythonL1.deploy accepts genesis accounts out of index order; "
+                                       "Rollup.sol requires strictly increasing indices (EthereumL1.deploy sorts "
+                                       "them first, so only a raw deployment sees the difference)")
+def test_genesis_accounts_out_of_index_order_are_refused_by_both(constructor_call, python_deploy):
+    reversed_order = GOOD[::-1]
+    assert constructor_call.error_name(constructor_call(1, reversed_order)) == "InvalidGenesis"
+    assert python_deploy(1, reversed_order) == "InvalidGenesis"
