@@ -4,7 +4,8 @@ and roots survive a restart (`anvil --state FILE` loads the file at start and wr
 dump, `--state-interval`, limits what a hard kill loses).
 
 `AnvilNode(folder).start()` / `.stop()` / `.status()`; `folder/anvil.json` records the pid, port and URL of
-the running node, `folder/state.json` the chain, `folder/anvil.log` its output. Owns the process; not the
+the running node, `folder/state.json` the chain, `folder/anvil.log` its output, `folder/port` the port it
+listened on (reused at the next start when free, so that the node's URL survives a restart). Owns the process; not the
 contracts (zkrollup.ethereum).
 """
 
@@ -64,7 +65,16 @@ def rpc_call(url: str, method: str, params: list | None = None, timeout: float =
     return answer["result"]
 
 
-def _free_port() -> int:
+def _free_port(preferred: int | None = None) -> int:
+    """`preferred` if it can be bound on 127.0.0.1 now, else a port the system picks."""
+    if preferred:
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # a port in TIME_WAIT is free to listen on
+            try:
+                s.bind(("127.0.0.1", preferred))
+                return preferred
+            except OSError:
+                pass
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -102,6 +112,7 @@ class AnvilNode:
         self.info_path = self.folder / "anvil.json"
         self.state_path = self.folder / "state.json"
         self.log_path = self.folder / "anvil.log"
+        self.port_path = self.folder / "port"
 
     def _info(self) -> dict | None:
         try:
@@ -139,7 +150,7 @@ class AnvilNode:
         if current.running:
             return current
         self.folder.mkdir(parents=True, exist_ok=True)
-        port = port or _free_port()
+        port = port or _free_port(self._last_port())
         url = f"http://127.0.0.1:{port}"
         args = [str(anvil_binary()), "--host", "127.0.0.1", "--port", str(port), "--state", str(self.state_path),
                 "--state-interval", str(STATE_INTERVAL), "--chain-id", "31337", *extra_args]
@@ -161,6 +172,7 @@ class AnvilNode:
         tmp = self.info_path.with_suffix(".partial")
         tmp.write_text(json.dumps({"pid": process.pid, "port": port, "url": url}) + "\n")
         os.replace(tmp, self.info_path)
+        self.port_path.write_text(f"{port}\n")
         return self.status()
 
     def stop(self, *, timeout: float = 20.0) -> bool:
@@ -182,6 +194,13 @@ class AnvilNode:
             os.kill(pid, signal.SIGKILL)
         self.info_path.unlink(missing_ok=True)
         return True
+
+    def _last_port(self) -> int | None:
+        """The port of the previous run (folder/port), so that a restarted node keeps its URL when it can."""
+        try:
+            return int(self.port_path.read_text())
+        except (OSError, ValueError):
+            return None
 
     def _last_log_line(self) -> str:
         try:
