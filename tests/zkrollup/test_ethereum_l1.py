@@ -579,3 +579,269 @@ def test_genesis_accounts_out_of_index_order_are_refused_by_both(constructor_cal
     reversed_order = GOOD[::-1]
     assert constructor_call.error_name(constructor_call(1, reversed_order)) == "InvalidGenesis"
     assert python_deploy(1, reversed_order) == "InvalidGenesis"
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Red team: calldata the ABI allows, and calldata it does not
+
+
+def _submit_calldata(pubdata: bytes, new_root: int, commitment: int, words, *, gap: bytes = b"", padding=None,
+                     decoy: bytes | None = None, trailer: bytes = b"") -> bytes:
+    """submitBatch's calldata built by hand. Canonical by default; else the tail (length word, pubdata, padding)
+    starts after `gap` bytes (a non-canonical offset), with `padding` in place of the zero padding (b"" for none),
+    a `decoy` pubdata where a canonical decoder would look, and `trailer` bytes after everything."""
+    pad = bytes(-len(pubdata) % 32) if padding is None else padding
+    decoy_part = b""
+    if decoy is not None:
+        decoy_part = len(decoy).to_bytes(32, "big") + decoy + bytes(-len(decoy) % 32)
+    offset = HEAD_BYTES + len(decoy_part) + len(gap)
+    head = b"".join(v.to_bytes(32, "big") for v in (offset, new_root, commitment, *words))
+    tail = len(pubdata).to_bytes(32, "big") + pubdata + pad
+    return SUBMIT_SELECTOR + head + decoy_part + gap + tail + trailer
+
+
+def _verifier_call(l1, calldata: bytes, sender: str) -> tuple[list[int], list[int]] | None:
+    """What the rollup asks its verifier when it runs `calldata` (anvil's debug_traceCall): (the proof's 8 words,
+    the public inputs), or None if it never calls the verifier."""
+    tx = {"from": sender, "to": l1.address, "data": "0x" + calldata.hex(), "gas": hex(30_000_000)}
+    trace = l1.w3.provider.make_request("debug_traceCall", [tx, "latest", {"tracer": "callTracer"}])["result"]
+    calls = [c for c in trace.get("calls", []) if c["to"].lower() == l1.verifier_address.lower()]
+    if not calls:
+        return None
+    assert len(calls) == 1
+    data = bytes.fromhex(calls[0]["input"][2:])[4:]
+    words = [int.from_bytes(data[i:i + 32], "big") for i in range(0, len(data), 32)]
+    return words[:8], words[8:]
+
+
+def _send(w3, account, to: str, data: bytes, value: int = 0) -> int:
+    """Sign and send a transaction with hand-made calldata (fixed gas, so nothing is simulated first); its status."""
+    base = w3.eth.get_block("latest").get("baseFeePerGas", 0) or 0
+    tx = {"to": to, "data": "0x" + data.hex(), "value": value, "gas": 3_000_000, "chainId": w3.eth.chain_id,
+          "nonce": w3.eth.get_transaction_count(account.address, "pending"),
+          "maxFeePerGas": 2 * base + 10**9, "maxPriorityFeePerGas": 10**9}
+    sent = w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
+    return w3.eth.wait_for_transaction_receipt(sent)["status"]
+
+
+@pytest.fixture(scope="module")
+def evm_call(proved_twins):
+    """(the EVM node, its proved batch, the batch's proof as submitBatch's eight words)."""
+    from zkrollup.ethereum import proof_words
+
+    _, _, evm, batch = proved_twins
+    return evm, batch, proof_words(evm._proof_of(batch))
+
+
+def test_hand_made_canonical_calldata_is_what_eth_abi_encodes(evm_call):
+    evm, batch, words = evm_call
+    canonical = _submit_calldata(batch.pubdata, batch.new_root, batch.commitment, words)
+    assert canonical == SUBMIT_SELECTOR + abi_encode(SUBMIT_TYPES, [batch.pubdata, batch.new_root,
+                                                                    batch.commitment, words])
+    assert _raw_call(evm.l1.w3, evm.l1.address, canonical, evm.operator) == {"output": b""}
+
+
+def ceil32(n: int) -> int:
+    return -(-n // 32) * 32
+
+
+def _malformed_calldata(batch, words) -> list[tuple[str, bytes]]:
+    canonical = _submit_calldata(batch.pubdata, batch.new_root, batch.commitment, words)
+    end_of_pubdata = 4 + HEAD_BYTES + 32 + len(batch.pubdata)
+
+    def with_word(position: int, value: int) -> bytes:      # position: the word's index after the selector
+        out = bytearray(canonical)
+        out[4 + 32 * position:4 + 32 * position + 32] = value.to_bytes(32, "big")
+        return bytes(out)
+
+    body = canonical[4:]
+    cases = [("no calldata", b""), ("the selector alone", SUBMIT_SELECTOR)]
+    cases += [(f"truncated to {k} bytes", canonical[:k])
+              for k in [4 + 32 * i for i in range(1, 12)] + [4 + HEAD_BYTES + 16, 4 + HEAD_BYTES + 32,
+                                                            end_of_pubdata - 31, end_of_pubdata - 1]]
+    cases += [(f"pubdata length word {n}", with_word(11, n))
+              for n in (len(batch.pubdata) + 1, ceil32(len(batch.pubdata)), len(batch.pubdata) + 33, 1 << 64,
+                        (1 << 256) - 1, 0)]
+    cases += [(f"pubdata offset {n:#x}", with_word(0, n))
+              for n in (0, 0x20, HEAD_BYTES + 32, len(body), len(body) - 31, 1 << 64, (1 << 256) - 1)]
+    cases += [
+        ("the proof as a dynamic uint256[] of 8",
+         SUBMIT_SELECTOR + abi_encode(["bytes", "uint256", "uint256", "uint256[]"],
+                                      [batch.pubdata, batch.new_root, batch.commitment, words])),
+        ("seven proof words", _submit_calldata(batch.pubdata, batch.new_root, batch.commitment, words[:7])),
+        ("nine proof words", _submit_calldata(batch.pubdata, batch.new_root, batch.commitment, words + [1])),
+        ("another function's selector", keccak(text="submitBatch(bytes,uint256,uint256,uint256[7])")[:4] + body),
+    ]
+    return cases
+
+
+def test_malformed_calldata_reverts_and_changes_nothing(evm_call):
+    evm, batch, words = evm_call
+    l1, signer = evm.l1, evm.l1.signers[evm.operator]
+    before = _chain(l1)
+    for what, calldata in _malformed_calldata(batch, words):
+        answer = _raw_call(l1.w3, l1.address, calldata, evm.operator)
+        assert "error" in answer, f"{what}: the call succeeded"
+        assert _send(l1.w3, signer, l1.address, calldata) == 0, f"{what}: the transaction succeeded"
+        assert _chain(l1) == before, what
+    # a valid call with ether attached: submitBatch is not payable
+    canonical = _submit_calldata(batch.pubdata, batch.new_root, batch.commitment, words)
+    assert _send(l1.w3, signer, l1.address, canonical, value=1) == 0 and _chain(l1) == before
+
+
+def test_a_length_word_the_calldata_can_hold_is_a_pubdata_length_error(evm_call):
+    """Truncation and impossible lengths fail in the ABI decoder (no error data); a length that fits the calldata
+    reaches the contract's own check, which names it as PythonL1 would."""
+    evm, batch, words = evm_call
+    canonical = bytearray(_submit_calldata(batch.pubdata, batch.new_root, batch.commitment, words))
+    canonical[4 + HEAD_BYTES:4 + HEAD_BYTES + 32] = (len(batch.pubdata) + 1).to_bytes(32, "big")
+    answer = _raw_call(evm.l1.w3, evm.l1.address, bytes(canonical), evm.operator)
+    assert _error_name(evm.l1.artifact.abi, answer["error"]) == "PubdataLength"
+
+
+def _accepted_encodings(batch, words) -> list[tuple[str, bytes]]:
+    """Encodings of the valid batch's call that the ABI admits besides the canonical one."""
+    real = dict(pubdata=batch.pubdata, new_root=batch.new_root, commitment=batch.commitment, words=words)
+    decoy = _flip_bit(batch.pubdata, 8 * 55 + 7)
+    return [
+        ("canonical", _submit_calldata(**real)),
+        ("dirty padding after the pubdata", _submit_calldata(**real, padding=b"\xff" * (-len(batch.pubdata) % 32))),
+        ("no padding: the pubdata ends the calldata", _submit_calldata(**real, padding=b"")),
+        ("a gap of junk before the pubdata", _submit_calldata(**real, gap=b"\xff" * 64)),
+        ("an unaligned offset", _submit_calldata(**real, gap=b"\x07")),
+        ("a decoy pubdata where a canonical decoder looks", _submit_calldata(**real, decoy=decoy)),
+        ("junk after the padded pubdata", _submit_calldata(**real, trailer=b"\xee" * 40)),
+    ]
+
+
+def test_every_encoding_the_abi_admits_gives_the_verifier_layouts_inputs(evm_call):
+    """However the calldata lays the pubdata out, the contract hands its verifier exactly
+    layout.public_inputs(stateRoot, newRoot, chainId, pubdata, C) for the bytes the ABI's offset points at, and the
+    proof's words in order, so only the proved pubdata can pass."""
+    evm, batch, words = evm_call
+    expected = lay.public_inputs(evm.layout, evm.l1.state_root(), batch.new_root, evm.l1.chain_id, batch.pubdata,
+                                 batch.commitment)
+    for what, calldata in _accepted_encodings(batch, words):
+        assert _verifier_call(evm.l1, calldata, evm.operator) == (words, expected), what
+        assert _raw_call(evm.l1.w3, evm.l1.address, calldata, evm.operator) == {"output": b""}, what
+
+
+def test_pubdata_the_offset_points_at_is_the_pubdata_that_is_checked(evm_call):
+    """The proved pubdata where a canonical decoder looks, a decoy where the offset points: the decoy is verified
+    (and fails), never the bytes a naive reader would take for the data."""
+    evm, batch, words = evm_call
+    decoy = _flip_bit(batch.pubdata, 8 * 55 + 7)
+    calldata = _submit_calldata(decoy, batch.new_root, batch.commitment, words, decoy=batch.pubdata)
+    expected = lay.public_inputs(evm.layout, evm.l1.state_root(), batch.new_root, evm.l1.chain_id, decoy,
+                                 batch.commitment)
+    assert _verifier_call(evm.l1, calldata, evm.operator) == (words, expected)
+    answer = _raw_call(evm.l1.w3, evm.l1.address, calldata, evm.operator)
+    assert _error_name(evm.l1.artifact.abi, answer["error"]) == "InvalidProof"
+
+
+# Layouts whose pubdata ends at every kind of element boundary: a whole number of 31-byte elements, one byte into
+# an element, a single partial element, SMALL's 26-byte tail, and the SHA-256 binding.
+BINDING_LAYOUTS = [
+    Layout(depth=4, arity=4, n_transfers=5, n_registrations=0),     # 124 bytes = 4 x 31
+    Layout(depth=4, arity=4, n_transfers=27, n_registrations=0),    # 652 bytes = 21 x 31 + 1
+    Layout(depth=4, arity=4, n_transfers=1, n_registrations=0),     # 28 bytes: one partial element
+    Layout(depth=4, arity=4, n_transfers=2, n_registrations=1),     # 88 bytes = 2 x 31 + 26
+    Layout(depth=6, arity=2, n_transfers=2, n_registrations=1, binding="sha256"),
+    Layout(depth=20, arity=4, n_transfers=3, n_registrations=2, index_bytes=3, amount_bytes=12, fee_bytes=9),
+]
+
+
+@pytest.mark.parametrize("layout", BINDING_LAYOUTS, ids=[f"{l.shape_id}-{l.pubdata_length}B" for l in BINDING_LAYOUTS])
+def test_the_contracts_challenge_and_evaluation_are_layouts(layout, deployment, contracts, anvil_url):
+    """Random pubdata (not even valid batches) under random encodings: the public inputs the contract derives
+    equal layout.py's challenge and evaluation (or data_hash), byte for byte."""
+    from zkrollup.ethereum import EthereumL1, connect_web3
+
+    w3 = connect_web3(anvil_url)
+    deployer = _funded_account(w3)
+    # SMALL's verifier stands in for every shape: the trace shows what it is asked, whatever it answers
+    l1 = EthereumL1.deploy(w3, layout, deployment[1], contracts["Groth16Verifier"], 1, [], [deployer.address],
+                           deployer)
+    rng = random.Random(layout.pubdata_length)
+    for trial in range(12):
+        pubdata = bytes(rng.randrange(256) for _ in range(layout.pubdata_length))
+        if trial == 0:
+            pubdata = b"\xff" * layout.pubdata_length
+        new_root = rng.randrange(2, R)
+        commitment = 0 if layout.binding == "sha256" else rng.randrange(R)
+        words = [rng.randrange(1 << 256) for _ in range(8)]
+        pad = -len(pubdata) % 32
+        encoding = rng.choice([{}, {"padding": bytes(rng.randrange(1, 256) for _ in range(pad))},
+                               {"padding": b""}, {"gap": bytes(rng.randrange(1, 40))}])
+        calldata = _submit_calldata(pubdata, new_root, commitment, words, **encoding)
+        expected = lay.public_inputs(layout, 1, new_root, l1.chain_id, pubdata, commitment or None)
+        assert _verifier_call(l1, calldata, deployer.address) == (words, expected), (trial, encoding)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Red team: re-entering through the verifier, and a contract between the operator and the rollup
+
+
+def test_a_verifier_cannot_reenter_submit_batch(contracts, anvil_url, deployment):
+    """A verifier that tries to submit another batch while it is asked to verify (and approves the outer batch
+    only if that worked) gets nowhere: the rollup calls it with STATICCALL. The control shows the same re-entry
+    does advance the root when made outside a static call."""
+    from zkrollup.ethereum import BINDING_CODE, connect_web3, rollup_artifact
+
+    layout = deployment[0]
+    w3 = connect_web3(anvil_url)
+    operator = w3.eth.accounts[0]
+    attacker_contract = contracts["ReentrantVerifier"]
+    sent = w3.eth.send_transaction({"from": operator, "data": "0x" + attacker_contract.bytecode.hex()})
+    attacker = w3.eth.contract(address=w3.eth.wait_for_transaction_receipt(sent)["contractAddress"],
+                               abi=attacker_contract.abi)
+    shape = (layout.depth, layout.arity, layout.n_transfers, layout.n_registrations, BINDING_CODE[layout.binding],
+             layout.index_bytes, layout.amount_bytes, layout.fee_bytes)
+    artifact = rollup_artifact()
+    data = artifact.bytecode + abi_encode(CONSTRUCTOR_TYPES, [attacker.address, shape, 1, [],
+                                                             [operator, attacker.address]])
+    sent = w3.eth.send_transaction({"from": operator, "data": "0x" + data.hex()})
+    rollup = w3.eth.contract(address=w3.eth.wait_for_transaction_receipt(sent)["contractAddress"], abi=artifact.abi)
+    pubdata = bytes(layout.pubdata_length)
+    inner = _submit_calldata(pubdata, 2, 0x5EED, [0] * 8)
+    w3.eth.wait_for_transaction_receipt(attacker.functions.arm(rollup.address, inner).transact({"from": operator}))
+
+    outer = _submit_calldata(pubdata, 3, 7, [0] * 8)
+    answer = _raw_call(w3, rollup.address, outer, operator)
+    assert _error_name(artifact.abi, answer["error"]) == "InvalidProof"
+    status = w3.eth.wait_for_transaction_receipt(
+        w3.eth.send_transaction({"from": operator, "to": rollup.address, "data": "0x" + outer.hex(), "gas": 3_000_000}))["status"]
+    assert status == 0
+    assert rollup.functions.stateRoot().call() == 1 and rollup.functions.batchCount().call() == 0
+
+    # control: the attacker's verifyProof called in a plain transaction re-enters, and the root moves
+    w3.eth.wait_for_transaction_receipt(attacker.functions.verifyProof([0, 0], [[0, 0], [0, 0]], [0, 0],
+                                                                       [0, 0, 0, 7, 0, 0]).transact({"from": operator}))
+    assert rollup.functions.stateRoot().call() == 2 and rollup.functions.batchCount().call() == 1
+
+
+def test_an_operator_cannot_submit_through_another_contract(evm_call, contracts):
+    """msg.sender, not tx.origin: an operator's valid batch relayed by a contract that is not an operator is
+    NotOperator."""
+    evm, batch, words = evm_call
+    l1 = evm.l1
+    w3, signer = l1.w3, l1.signers[evm.operator]
+    compiled = contracts["Forwarder"]
+    sent = w3.eth.send_transaction({"from": w3.eth.accounts[0], "data": "0x" + compiled.bytecode.hex()})
+    forwarder = w3.eth.contract(address=w3.eth.wait_for_transaction_receipt(sent)["contractAddress"], abi=compiled.abi)
+    canonical = _submit_calldata(batch.pubdata, batch.new_root, batch.commitment, words)
+    relayed = bytes.fromhex(forwarder.encode_abi("forward", [l1.address, canonical])[2:])
+    before = _chain(l1)
+    answer = _raw_call(w3, forwarder.address, relayed, evm.operator)
+    assert _error_name(l1.artifact.abi, answer["error"]) == "NotOperator"
+    assert _send(w3, signer, forwarder.address, relayed) == 0 and _chain(l1) == before
+
+
+def test_submit_batch_is_the_only_way_to_change_the_rollup(deployment):
+    """The ABI has one state-changing function, no fallback or receive: no operator can be added, no root set."""
+    from zkrollup.ethereum import rollup_artifact
+
+    abi = rollup_artifact().abi
+    changing = [e["name"] for e in abi if e["type"] == "function" and e["stateMutability"] not in ("view", "pure")]
+    assert changing == ["submitBatch"]
+    assert not [e for e in abi if e["type"] in ("fallback", "receive")]
