@@ -133,7 +133,7 @@ class EthereumL1:
         depth, arity, n_t, n_r, binding, ib, ab, fb = raw_layout
         self.layout = Layout(depth=depth, arity=arity, n_transfers=n_t, n_registrations=n_r,
                              binding=lay.BINDINGS[binding], index_bytes=ib, amount_bytes=ab, fee_bytes=fb)
-        self._events_cache: list[BatchSubmitted] | None = None
+        self._tx_of: dict = {}     # batch number -> its transaction's hash, filled by events()
 
     # --- deployment --------------------------------------------------------------------------------
     @classmethod
@@ -201,8 +201,10 @@ class EthereumL1:
 
     def events(self) -> list[BatchSubmitted]:
         """Every BatchSubmitted event, in batch order."""
+        logs = list(self._logs())
+        self._tx_of = {int(l["args"]["batchNumber"]): l["transactionHash"] for l in logs}   # for submitted_call
         out = [BatchSubmitted(int(l["args"]["batchNumber"]), int(l["args"]["oldRoot"]), int(l["args"]["newRoot"]))
-               for l in self._logs()]
+               for l in logs]
         return sorted(out, key=lambda e: e.batch_number)
 
     def _log_of(self, batch_number: int):
@@ -218,8 +220,8 @@ class EthereumL1:
 
     def submitted_call(self, batch_number: int) -> dict:
         """submitBatch's decoded arguments for one batch: pubdata, newRoot, commitment, proof (uint256[8])."""
-        log = self._log_of(batch_number)
-        tx = self.w3.eth.get_transaction(log["transactionHash"])
+        tx_hash = self._tx_of.get(batch_number) or self._log_of(batch_number)["transactionHash"]
+        tx = self.w3.eth.get_transaction(tx_hash)
         if tx["to"] is None or to_checksum_address(tx["to"]) != self.address:
             raise L1Error("IndirectCall", f"batch {batch_number} was submitted through another contract: its "
                                           "calldata is not the transaction's input")
@@ -227,7 +229,7 @@ class EthereumL1:
         if function.fn_name != "submitBatch":
             raise L1Error("IndirectCall", f"batch {batch_number}: its transaction is not a submitBatch call")
         return {"pubdata": bytes(args["pubdata"]), "newRoot": args["newRoot"], "commitment": args["commitment"],
-                "proof": list(args["proof"]), "tx_hash": "0x" + bytes(log["transactionHash"]).hex()}
+                "proof": list(args["proof"]), "tx_hash": "0x" + bytes(tx_hash).hex()}
 
     def receipt_for(self, new_root: int) -> SubmitReceipt:
         """The receipt of the submission that moved the root to `new_root` (L1Error if none did)."""

@@ -10,6 +10,7 @@ is refused (`CorruptCacheFile`, naming the file), never trusted. Owns the cache;
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import pickle
 import tempfile
@@ -155,3 +156,26 @@ def load_key(path: Path):
         raise FileNotFoundError(2, "No such file or directory", str(path))
     _verify_checked(path)
     return load_zkey(path)
+
+
+def verifier_contract(vk):
+    """The Groth16 verifier contract rendered from `vk` (verifier.solidity.render_verifier) and compiled with
+    solc-js, cached by the SHA-256 of its source and the compiler settings (solc's output is deterministic:
+    no metadata hash), so a deployment and a later `zkrollup sync` on the same machine compile it once.
+    Returns a verifier.solc.CompiledContract; SolcError if it must be compiled and cannot be."""
+    from verifier.solc import CompiledContract, standard_input
+    from verifier.solidity import compile_verifier, render_verifier
+
+    source = render_verifier(vk)
+    tag = hashlib.sha256(json.dumps(standard_input({"Groth16Verifier.sol": source}), sort_keys=True).encode()).hexdigest()
+    path = cache_dir() / f"verifier-{tag[:16]}.json"
+    if path.exists():
+        _verify_checked(path)
+        data = json.loads(path.read_text())
+        return CompiledContract(data["name"], data["abi"], bytes.fromhex(data["bytecode"]),
+                                bytes.fromhex(data["runtime"]))
+    compiled = compile_verifier(vk)
+    text = json.dumps({"name": compiled.name, "abi": compiled.abi, "bytecode": compiled.bytecode.hex(),
+                       "runtime": compiled.runtime.hex()})
+    _write_checked(path, lambda tmp: tmp.write_text(text))
+    return compiled

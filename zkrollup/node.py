@@ -172,7 +172,6 @@ class RollupNode:
         from prover.groth16 import verifying_key
         from verifier import snarkjs
         from verifier.groth16 import verify
-        from verifier.solidity import compile_verifier
         from zkrollup.ethereum import EthereumL1, operator_account
         from zkrollup.sync import SyncError, rebuild_state
 
@@ -201,7 +200,7 @@ class RollupNode:
         vk = verifying_key(pk)
         if pk.circuit_hash.hex() != circuit_hash:
             raise NodeError(f"{key_path}: this proving key is for another circuit than {layout.shape_id}'s")
-        if bytes(w3.eth.get_code(probe.verifier_address)) != compile_verifier(vk).runtime:
+        if bytes(w3.eth.get_code(probe.verifier_address)) != keys.verifier_contract(vk).runtime:
             raise NodeError(f"{key_path}: the deployed verifier {probe.verifier_address} was not rendered from "
                             "this key's verifying key")
         l1 = EthereumL1.attach(w3, address, vk, [signer])
@@ -678,11 +677,10 @@ class _L1Target:
             operator = "0x" + os.urandom(20).hex()
             return PythonL1.deploy(staging, layout, vk, genesis_root, published, [operator]), "python", operator
         from verifier import snarkjs
-        from verifier.solidity import compile_verifier
         from zkrollup.ethereum import EthereumL1
 
         try:
-            l1 = EthereumL1.deploy(self.w3, layout, vk, compile_verifier(vk), genesis_root, published,
+            l1 = EthereumL1.deploy(self.w3, layout, vk, keys.verifier_contract(vk), genesis_root, published,
                                    [self.operator.address], self.operator)
         except L1Error as exc:
             raise NodeError(f"deployment refused: {exc}") from None
