@@ -228,14 +228,25 @@ def _negate_g1(point):
     return point[0], Q - point[1]
 
 
+@dataclasses.dataclass
+class Side:
+    """One L1's view of a case: its node and proved batch, its twin's, and a key from another setup."""
+
+    node: RollupNode
+    batch: object
+    twin: RollupNode
+    twin_batch: object
+    other_key: object
+
+
 def _with_proof(parts):
     """A change of the call: the proof with the parts `parts(proof)` returns ({"a": ..., ...}) replaced."""
-    def change(node, batch, call, other):
+    def change(s, call):
         return {"proof": dataclasses.replace(call["proof"], **parts(call["proof"]))}
     return change
 
 
-# (what is wrong, the error both L1s name, how the valid call changes). `other` is the twin's node and batch.
+# (what is wrong, the error both L1s name, the change to the valid call as a function of (Side, that call)).
 CASES = [
     ("proof A negated", "InvalidProof", _with_proof(lambda p: {"a": _negate_g1(p.a)})),
     ("proof B negated", "InvalidProof",
@@ -248,42 +259,42 @@ CASES = [
     ("proof A.x not below q", "InvalidProof", _with_proof(lambda p: {"a": (p.a[0] + Q, p.a[1])})),
     ("proof C as (0, 0), the EVM's point at infinity", "InvalidProof", _with_proof(lambda p: {"c": (0, 0)})),
     ("proof under another setup of the circuit", "InvalidProof",
-     lambda node, batch, call, other: {"proof": _proof_under(node.other_key, node, batch)}),
+     lambda s, call: {"proof": _proof_under(s.other_key, s.node, s.batch)}),
     ("proof for the twin deployment (another chain id)", "InvalidProof",
-     lambda node, batch, call, other: {"proof": other[0]._proof_of(other[1])}),
+     lambda s, call: {"proof": s.twin._proof_of(s.twin_batch)}),
     ("pubdata: fee account bit flipped", "InvalidProof",
-     lambda node, batch, call, other: {"pubdata": _flip_bit(batch.pubdata, 31)}),
+     lambda s, call: {"pubdata": _flip_bit(s.batch.pubdata, 31)}),
     ("pubdata: registered key bit flipped", "InvalidProof",
-     lambda node, batch, call, other: {"pubdata": _flip_bit(batch.pubdata, 8 * 20)}),
+     lambda s, call: {"pubdata": _flip_bit(s.batch.pubdata, 8 * 20)}),
     ("pubdata: transfer amount bit flipped", "InvalidProof",
-     lambda node, batch, call, other: {"pubdata": _flip_bit(batch.pubdata, 8 * 55 + 7)}),
+     lambda s, call: {"pubdata": _flip_bit(s.batch.pubdata, 8 * 55 + 7)}),
     ("pubdata: last bit flipped (in the last, partial element)", "InvalidProof",
-     lambda node, batch, call, other: {"pubdata": _flip_bit(batch.pubdata, 8 * len(batch.pubdata) - 1)}),
-    ("pubdata one byte short", "PubdataLength", lambda node, batch, call, other: {"pubdata": batch.pubdata[:-1]}),
-    ("pubdata one byte long", "PubdataLength", lambda node, batch, call, other: {"pubdata": batch.pubdata + b"\0"}),
+     lambda s, call: {"pubdata": _flip_bit(s.batch.pubdata, 8 * len(s.batch.pubdata) - 1)}),
+    ("pubdata one byte short", "PubdataLength", lambda s, call: {"pubdata": s.batch.pubdata[:-1]}),
+    ("pubdata one byte long", "PubdataLength", lambda s, call: {"pubdata": s.batch.pubdata + b"\0"}),
     ("pubdata one element long", "PubdataLength",
-     lambda node, batch, call, other: {"pubdata": batch.pubdata + bytes(31)}),
-    ("pubdata empty", "PubdataLength", lambda node, batch, call, other: {"pubdata": b""}),
-    ("newRoot + 1", "InvalidProof", lambda node, batch, call, other: {"new_root": batch.new_root + 1}),
-    ("newRoot + r", "RootOutOfRange", lambda node, batch, call, other: {"new_root": batch.new_root + R}),
-    ("newRoot = r", "RootOutOfRange", lambda node, batch, call, other: {"new_root": R}),
-    ("newRoot = 2^256 - 1", "RootOutOfRange", lambda node, batch, call, other: {"new_root": (1 << 256) - 1}),
-    ("newRoot = stateRoot", "RootUnchanged", lambda node, batch, call, other: {"new_root": batch.old_root}),
-    ("commitment + 1", "InvalidProof", lambda node, batch, call, other: {"commitment": batch.commitment + 1}),
+     lambda s, call: {"pubdata": s.batch.pubdata + bytes(31)}),
+    ("pubdata empty", "PubdataLength", lambda s, call: {"pubdata": b""}),
+    ("newRoot + 1", "InvalidProof", lambda s, call: {"new_root": s.batch.new_root + 1}),
+    ("newRoot + r", "RootOutOfRange", lambda s, call: {"new_root": s.batch.new_root + R}),
+    ("newRoot = r", "RootOutOfRange", lambda s, call: {"new_root": R}),
+    ("newRoot = 2^256 - 1", "RootOutOfRange", lambda s, call: {"new_root": (1 << 256) - 1}),
+    ("newRoot = stateRoot", "RootUnchanged", lambda s, call: {"new_root": s.batch.old_root}),
+    ("commitment + 1", "InvalidProof", lambda s, call: {"commitment": s.batch.commitment + 1}),
     ("commitment + r", "CommitmentOutOfRange",
-     lambda node, batch, call, other: {"commitment": batch.commitment + R}),
-    ("commitment = r", "CommitmentOutOfRange", lambda node, batch, call, other: {"commitment": R}),
-    ("sender not an operator", "NotOperator", lambda node, batch, call, other: {"sender": node.outsider}),
+     lambda s, call: {"commitment": s.batch.commitment + R}),
+    ("commitment = r", "CommitmentOutOfRange", lambda s, call: {"commitment": R}),
+    ("sender not an operator", "NotOperator", lambda s, call: {"sender": s.node.outsider}),
     ("not an operator, and short pubdata", "NotOperator",
-     lambda node, batch, call, other: {"sender": node.outsider, "pubdata": b""}),
+     lambda s, call: {"sender": s.node.outsider, "pubdata": b""}),
     ("short pubdata, and newRoot >= r", "PubdataLength",
-     lambda node, batch, call, other: {"pubdata": b"", "new_root": R}),
+     lambda s, call: {"pubdata": b"", "new_root": R}),
     ("newRoot >= r, and commitment >= r", "RootOutOfRange",
-     lambda node, batch, call, other: {"new_root": R, "commitment": R}),
+     lambda s, call: {"new_root": R, "commitment": R}),
     ("newRoot = stateRoot, and commitment >= r", "RootUnchanged",
-     lambda node, batch, call, other: {"new_root": batch.old_root, "commitment": R}),
+     lambda s, call: {"new_root": s.batch.old_root, "commitment": R}),
     ("commitment None (the interface's 'no commitment')", "CommitmentOutOfRange",
-     lambda node, batch, call, other: {"commitment": None}),
+     lambda s, call: {"commitment": None}),
 ]
 
 
@@ -302,10 +313,10 @@ DISCREPANCIES = {
 def test_an_invalid_batch_is_refused_alike_and_changes_nothing(proved_twins, other_key, what, error, change):
     python, python_batch, evm, evm_batch = proved_twins
     outcomes = []
-    for node, batch, other in ((python, python_batch, (evm, evm_batch)), (evm, evm_batch, (python, python_batch))):
-        node.other_key = other_key
-        call = _call(node, batch)
-        outcomes.append(_outcome(node, call | change(node, batch, call, other)))
+    for side in (Side(python, python_batch, evm, evm_batch, other_key), Side(evm, evm_batch, python, python_batch,
+                                                                           other_key)):
+        call = _call(side.node, side.batch)
+        outcomes.append(_outcome(side.node, call | change(side, call)))
     assert outcomes == [("refused", error), ("refused", error)], f"{what}: PythonL1, Rollup.sol"
 
 
