@@ -28,7 +28,7 @@ __all__ = ["AnvilError", "AnvilNode", "AnvilStatus", "anvil_binary", "rpc_call"]
 
 #: anvil's development mnemonic ("test test … junk"); its first account funds the operator on a local node.
 DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
-STATE_INTERVAL = 2    # seconds between state dumps while running
+STATE_INTERVAL = 10   # seconds between state dumps while running (a clean stop always writes the state)
 
 
 class AnvilError(RuntimeError):
