@@ -168,3 +168,25 @@ def test_l1_faults_are_one_line_and_change_nothing(settled, tmp_path):
     one_line_error(zk("init", "--data-dir", tmp_path / "f", *SHAPE, "--l1", url, "--operator-key", empty),
                    "has no ether")
     assert not (tmp_path / "f").exists()
+
+
+def test_init_on_any_json_rpc_url_with_a_funded_operator_key(key_cache, anvil_url, tmp_path):
+    """`--l1 URL --operator-key FILE`: the operator's own funded key deploys and submits; the data directory
+    records the URL, and the key file it keeps is readable by its owner only."""
+    from zkrollup.anvil import DEV_KEY
+
+    key_file = tmp_path / "operator.key"
+    key_file.write_text(DEV_KEY + "\n")
+    data_dir = tmp_path / "data"
+    zk("init", "--data-dir", data_dir, *SHAPE, "--l1", anvil_url, "--operator-key", key_file, check=0)
+    config = _config(data_dir)
+    assert config["l1"]["endpoint"] == anvil_url and not (data_dir / L1_NODE_DIR).exists()
+    assert (data_dir / "operator-key.json").stat().st_mode & 0o077 == 0
+    with RollupNode.open(data_dir) as node:
+        assert node.operator == node.l1.signers[node.operator].address and node.l1.is_operator(node.operator)
+        node.transfer(2, 4, 9, 1)
+        node.build_batch()
+        node.prove_batch()
+        receipt = node.submit_batch()
+        assert receipt.event.batch_number == 1 and node.l1.state_root() == receipt.event.new_root
+        assert node.l1.w3.eth.get_transaction_receipt(receipt.tx_hash)["status"] == 1
