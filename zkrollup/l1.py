@@ -131,17 +131,18 @@ class PythonL1:
     def deploy(cls, data_dir: Path, layout: Layout, verifying_key: VerifyingKey, genesis_root: int,
                genesis_accounts: Sequence[GenesisAccount], operators: Sequence[str], *,
                l1_chain_id: int = 31337) -> "PythonL1":
-        """Deploy: check the genesis accounts as the constructor does (index in (0, 2^D), no duplicates,
+        """Deploy: check the genesis accounts as the constructor does (indices strictly increasing in (0, 2^D),
         balance < 2^64, key on the curve and not of low order), fix the chain id from (l1_chain_id, a fresh
         contract address), store the genesis root and accounts. L1Error("InvalidGenesis") otherwise."""
         path = Path(data_dir) / cls.FILE
         if path.exists():
             raise L1Error("AlreadyDeployed", f"{path} already holds a deployment")
-        seen = set()
-        for account in genesis_accounts:
-            if not 0 < account.index < layout.n_accounts or account.index in seen:
-                raise L1Error("InvalidGenesis", f"genesis account index {account.index} is reserved, out of range or repeated")
-            seen.add(account.index)
+        previous = 0
+        for account in genesis_accounts:     # strictly increasing indices, as the constructor requires
+            if not previous < account.index < layout.n_accounts:
+                raise L1Error("InvalidGenesis", f"genesis account index {account.index} is reserved, out of range, "
+                                                "repeated or out of order")
+            previous = account.index
             if not 0 <= account.balance < 1 << BALANCE_BITS:
                 raise L1Error("InvalidGenesis", f"genesis account {account.index}: balance is not a u64")
             key = (account.ax, account.ay)
@@ -236,13 +237,16 @@ class PythonL1:
             raise L1Error("PubdataLength", f"pubdata is {len(pubdata)} bytes; this rollup takes {layout.pubdata_length}")
         if not isinstance(new_root, int) or not 0 <= new_root < R:
             raise L1Error("RootOutOfRange", "newRoot is not below the field modulus r")
-        if layout.binding == "evaluation" and (not isinstance(commitment, int) or not 0 <= commitment < R):
-            raise L1Error("CommitmentOutOfRange", "the commitment is not below the field modulus r")
         self._db.execute("BEGIN IMMEDIATE")
         try:
             old_root = self.state_root()
             if new_root == old_root:
                 raise L1Error("RootUnchanged", "newRoot equals the current state root")
+            # after RootUnchanged, as Rollup.sol checks it; the SHA-256 binding takes no commitment (0 on chain)
+            if layout.binding == "evaluation" and (not isinstance(commitment, int) or not 0 <= commitment < R):
+                raise L1Error("CommitmentOutOfRange", "the commitment is not below the field modulus r")
+            if layout.binding == "sha256" and commitment not in (None, 0):
+                raise L1Error("CommitmentOutOfRange", "the SHA-256 binding takes no commitment (0)")
             public = lay.public_inputs(layout, old_root, new_root, self.chain_id, bytes(pubdata), commitment)
             try:
                 valid = verify(self.verifying_key, public, proof)

@@ -96,7 +96,7 @@ class Layout:
     depth: index bits D (2^D accounts, 1..32; even for arity 4); arity: 2 or 4 children per node;
     n_transfers / n_registrations: slots per batch (each with an `enabled` bit); binding: "evaluation" or
     "sha256"; index_bytes / amount_bytes / fee_bytes: pubdata widths (big-endian); index_bytes * 8 >= D and
-    amount/fee widths hold 64 bits.
+    amount/fee widths hold 64 bits and at most 32 bytes (Rollup.sol's constructor checks the same).
     """
 
     depth: int = defaults.DEPTH
@@ -129,6 +129,8 @@ class Layout:
         for name in ("amount_bytes", "fee_bytes"):
             if getattr(self, name) * 8 < BALANCE_BITS:
                 raise LayoutError(f"{name} must hold {BALANCE_BITS} bits")
+            if getattr(self, name) > 32:
+                raise LayoutError(f"{name} = {getattr(self, name)} is wider than a 32-byte word (the contract's limit)")
 
     # --- tree -----------------------------------------------------------------------------------
     @property

@@ -299,12 +299,7 @@ CASES = [
 
 
 #: Cases where the two L1s differ today (the reports of these discrepancies).
-DISCREPANCIES = {
-    "newRoot = stateRoot, and commitment >= r":
-        "PythonL1 checks the commitment's range before RootUnchanged; Rollup.sol checks it after",
-    "commitment None (the interface's 'no commitment')":
-        "EthereumL1.submit_batch sends None as 0 (InvalidProof); PythonL1 refuses it as CommitmentOutOfRange",
-}
+DISCREPANCIES: dict[str, str] = {}   # none left: the reports were fixed in Rollup.sol, PythonL1 and EthereumL1
 
 
 @pytest.mark.parametrize("what, error, change", [
@@ -384,10 +379,6 @@ def eth_tester_twins(genesis_template, contracts, tmp_path_factory):
     evm.close()
 
 
-@pytest.mark.xfail(strict=True, reason="bug in zkrollup/ethereum.py: on eth-tester a revert surfaces as "
-                                       "eth_tester.exceptions.TransactionFailed carrying the raw selector, not as "
-                                       "L1Error with the error's name (_Sender.send catches web3's Contract*Error "
-                                       "only)")
 def test_eth_tester_refuses_a_tampered_batch_by_name(eth_tester_twins):
     outcomes = [_outcome(node, _call(node, batch, pubdata=_flip_bit(batch.pubdata, 8 * 41 + 3)))
                 for node, batch in eth_tester_twins]
@@ -575,17 +566,11 @@ def test_a_genesis_value_beyond_its_field_type_is_refused_by_both(constructor_ca
     assert python_deploy(1, [account]) == "InvalidGenesis"
 
 
-@pytest.mark.xfail(strict=True, reason="discrepancy: a balance beyond u64 makes Rollup.sol's ABI decoder revert with "
-                                       "no data, where PythonL1 names InvalidGenesis (EthereumL1.deploy cannot "
-                                       "even encode it: eth_abi raises before sending)")
 def test_a_balance_beyond_u64_is_named_invalid_genesis_by_both(constructor_call):
     reverted = constructor_call(1, [(2, *KEY, 1 << 64)])
     assert reverted is not None and constructor_call.error_name(reverted) == "InvalidGenesis"
 
 
-@pytest.mark.xfail(strict=True, reason="discrepancy: PythonL1.deploy accepts genesis accounts out of index order; "
-                                       "Rollup.sol requires strictly increasing indices (EthereumL1.deploy sorts "
-                                       "them first, so only a raw deployment sees the difference)")
 def test_genesis_accounts_out_of_index_order_are_refused_by_both(constructor_call, python_deploy):
     reversed_order = GOOD[::-1]
     assert constructor_call.error_name(constructor_call(1, reversed_order)) == "InvalidGenesis"
@@ -862,9 +847,6 @@ def test_submit_batch_is_the_only_way_to_change_the_rollup(deployment):
 # Smaller discrepancies between the stand-in and the contract
 
 
-@pytest.mark.xfail(strict=True, reason="discrepancy: for the SHA-256 binding Rollup.sol requires commitment == 0 "
-                                       "(CommitmentOutOfRange); PythonL1 ignores the commitment, so with a valid "
-                                       "proof it would accept a call the contract refuses")
 def test_a_nonzero_commitment_under_the_sha256_binding_is_refused_alike(evm_call, deployment, contracts, tmp_path):
     from zkrollup.ethereum import EthereumL1
 
@@ -886,9 +868,13 @@ def test_a_nonzero_commitment_under_the_sha256_binding_is_refused_alike(evm_call
     assert outcomes == ["CommitmentOutOfRange", "CommitmentOutOfRange"]
 
 
-@pytest.mark.xfail(strict=True, reason="discrepancy: Layout (and so PythonL1) takes amount or fee widths above 32 "
-                                       "bytes; Rollup.sol's constructor refuses them (InvalidLayout)")
-def test_the_constructor_takes_every_layout_the_python_l1_takes(constructor_call, python_deploy):
-    wide = Layout(depth=4, arity=4, n_transfers=2, n_registrations=1, amount_bytes=33)
-    assert python_deploy(1, [], wide) is None
+def test_a_word_wider_than_32_bytes_is_refused_by_the_layout_and_the_constructor(constructor_call):
+    """Layout (and so PythonL1) and Rollup.sol's constructor both refuse amount or fee widths above 32 bytes."""
+    from circuits.rollup.layout import LayoutError
+
+    with pytest.raises(LayoutError, match="32-byte word"):
+        Layout(depth=4, arity=4, n_transfers=2, n_registrations=1, amount_bytes=33)
+    wide = dataclasses.replace(Layout(depth=4, arity=4, n_transfers=2, n_registrations=1), amount_bytes=32)
     assert constructor_call(1, [], wide) is None
+    object.__setattr__(wide, "amount_bytes", 33)         # past Layout's own check, straight to the contract
+    assert constructor_call.error_name(constructor_call(1, [], wide)) == "InvalidLayout"

@@ -31,6 +31,8 @@ contract Rollup {
     uint256 internal constant ELEMENT_BYTES = 31;
     uint256 internal constant PUBKEY_BYTES = 32;
     uint256 internal constant MASK_253 = (1 << 253) - 1;
+    /// Balances are u64 (circuits/rollup/layout.py BALANCE_BITS).
+    uint256 internal constant MAX_BALANCE = 1 << 64;
 
     /// The batch circuit's shape (circuits/rollup/layout.py `Layout`); binding 0 = evaluation, 1 = sha256.
     struct Layout {
@@ -44,12 +46,13 @@ contract Rollup {
         uint8 feeBytes;
     }
 
-    /// An account the deployment creates (nonce 0): its index, Baby Jubjub public key and balance.
+    /// An account the deployment creates (nonce 0): its index, Baby Jubjub public key and balance. Full words,
+    /// so that an index or balance out of range is refused by name (InvalidGenesis), not by the ABI decoder.
     struct GenesisAccount {
-        uint32 index;
+        uint256 index;
         uint256 ax;
         uint256 ay;
-        uint64 balance;
+        uint256 balance;
     }
 
     error NotOperator(address sender);
@@ -89,8 +92,8 @@ contract Rollup {
     /// @param verifier_ the Groth16 verifier rendered from the batch circuit's verifying key
     /// @param layout_ the circuit's shape (checked as Layout.__post_init__ checks it)
     /// @param genesisRoot_ the account tree's root over `accounts` (< r; recomputed by every syncing client)
-    /// @param accounts genesis accounts, indices strictly increasing in (0, 2^depth), keys on Baby Jubjub and
-    ///        not of small order (else InvalidGenesis(position); position = accounts.length for the root)
+    /// @param accounts genesis accounts, indices strictly increasing in (0, 2^depth), balances below 2^64, keys
+    ///        on Baby Jubjub and not of small order (else InvalidGenesis(position); position = accounts.length for the root)
     /// @param operators the addresses allowed to submit batches
     constructor(address verifier_, Layout memory layout_, uint256 genesisRoot_, GenesisAccount[] memory accounts,
                 address[] memory operators) {
@@ -100,7 +103,7 @@ contract Rollup {
         uint256 nAccounts = uint256(1) << layout_.depth;
         for (uint256 i = 0; i < accounts.length; i++) {
             GenesisAccount memory a = accounts[i];
-            if (a.index <= previous || a.index >= nAccounts) revert InvalidGenesis(i);
+            if (a.index <= previous || a.index >= nAccounts || a.balance >= MAX_BALANCE) revert InvalidGenesis(i);
             if (a.ax >= R || a.ay >= R || !_onCurve(a.ax, a.ay) || _smallOrder(a.ax, a.ay)) revert InvalidGenesis(i);
             previous = a.index;
         }
