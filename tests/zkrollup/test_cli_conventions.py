@@ -312,3 +312,18 @@ def test_progress_bar_on_a_terminal_never_splices_the_warning(files, tmp_path):
     warning_line = next(line for line in terminal.splitlines() if "warning:" in line)
     assert warning_line.startswith("warning: single-party development setup")
     assert not re.search(r"setup: \d/9", warning_line)
+
+
+def test_a_user_error_with_json_also_answers_in_json(tmp_path, capsys):
+    """--json: the refusal is one line on stderr as always, and stdout holds a JSON object naming it."""
+    import json as _json
+
+    from zkrollup.cli import main
+
+    missing = tmp_path / "nowhere"
+    assert main(["status", "--json", "--data-dir", str(missing)]) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert err.startswith("error: ") and "\n" not in err
+    answer = _json.loads(captured.out)
+    assert answer["exit_code"] == 2 and answer["command"] == "status" and answer["error"] == err[len("error: "):]

@@ -92,6 +92,18 @@ def build_parser(groups=None) -> argparse.ArgumentParser:
     return parser
 
 
+def _refused(report: Report, message: str) -> int:
+    """A user error: one line `error: MESSAGE` on stderr, exit code 2; with --json also the JSON result on
+    stdout (`{"command", "exit_code": 2, "error", "seconds"}`), so a script reading stdout sees why."""
+    import json
+
+    print(f"error: {message}", file=sys.stderr)
+    if report.as_json:
+        print(json.dumps({"command": report.command, "exit_code": EXIT_BAD_INPUT, "error": message,
+                          "seconds": round(report.elapsed, 3)}))
+    return EXIT_BAD_INPUT
+
+
 def main(argv=None) -> int:
     """Run `zkrollup` with `argv` (default sys.argv[1:]); returns the exit code."""
     parser = build_parser()
@@ -101,11 +113,9 @@ def main(argv=None) -> int:
     try:
         code = args.run(args, report)
     except CliError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _refused(report, str(error))
     except user_errors() as error:  # a library refusal no command wrapped with its path
-        print(f"error: {describe(error)}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _refused(report, describe(error))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
