@@ -145,7 +145,7 @@ def progress_bar(title: str, total: int, enabled: bool = True, stream=None) -> I
         if bar is None:
             stream.flush()
             bar = tqdm(total=total, desc=title, unit="stage", file=stream, leave=False,
-                       bar_format="{desc}: {n_fmt}/{total_fmt} {bar} {postfix}")
+                       bar_format="{desc}: {n_fmt}/{total_fmt} {bar} {elapsed} {postfix}")
         bar.set_postfix_str(name)
         bar.n = min(total, index + 1)
         bar.refresh()
@@ -178,7 +178,7 @@ def ensure_kernels(report: Report) -> None:
         # A log (no terminal, so no bar) still hears why the first run pauses.
         nonlocal told
         if not told and done < total and not report.quiet and not _is_terminal(report._stderr):
-            print(f"compiling the prover's kernels (first run only, about a minute): {total} steps",
+            print(f"compiling the prover's kernels (first run only: a few minutes of CPU on 2 cores): {total} steps",
                   file=report._stderr, flush=True)
             told = True
 
@@ -207,7 +207,7 @@ def step_bar(title: str, enabled: bool = True, stream=None) -> Iterator[Callable
         if bar is None:
             stream.flush()
             bar = tqdm(total=total, desc=title, file=stream, leave=False,
-                       bar_format="{desc}: {n_fmt}/{total_fmt} {bar} {postfix}")
+                       bar_format="{desc}: {n_fmt}/{total_fmt} {bar} {elapsed} {postfix}")
         bar.total = total
         bar.n = min(done, total)
         bar.set_postfix_str(name)
