@@ -3,11 +3,11 @@ proofs, beside snarkjs's Solidity verifier for the same key and beside EIP-4844 
 
 For each binding (evaluation claim, SHA-256) and batch size (1, 4, 16, 32 and the largest batch a 2^20 circuit
 holds at 2^20 accounts, computed by scripts/bench_rollup.py's `largest_batch`), a rollup is made with
-`RollupNode.init` on the script's own anvil (started with --steps-tracing in a temporary folder, stopped at the
-end), filled with signed transfers among distinct senders and receivers, and two batches are built, proved and
-submitted; the second is the one measured (the first also writes `batchCount` from zero: 20,000 gas for that
+`RollupNode.init` on the script's own anvil (started in a temporary folder, stopped at the end), filled with
+signed transfers among distinct senders and receivers, and two batches are built, proved and submitted; the second is the one measured (the first also writes `batchCount` from zero: 20,000 gas for that
 SSTORE instead of 2,900, once per deployment). Its `submitBatch` transaction is split by an opcode-level trace
-(debug_traceTransaction):
+(debug_traceCall of the same call on the state before its block: anvil keeps opcode steps of mined transactions
+only with --steps-tracing, whose state dumps grow by gigabytes; the replay must use exactly the receipt's gas):
 
     base          21,000 (every transaction)
     calldata      the transaction's input by EIP-2028 (4 gas a zero byte, 16 a non-zero byte); EIP-7623's floor
@@ -134,15 +134,20 @@ class TraceError(RuntimeError):
     """A transaction's opcode trace lacks what the split of its gas needs (one line: what)."""
 
 
-def _trace_steps(w3, tx_hash: str) -> list[dict]:
-    answer = w3.provider.make_request("debug_traceTransaction", [tx_hash, {
+def replay_steps(w3, tx_hash: str) -> tuple[list[dict], int]:
+    """The opcode steps (geth's struct logs, without stack, memory and storage) of a mined transaction, replayed
+    with debug_traceCall on the state of the block before it (automining: one transaction a block); and the gas
+    the replay used, which must be the receipt's. TraceError if the node returns no steps."""
+    tx = w3.eth.get_transaction(tx_hash)
+    call = {"from": tx["from"], "to": tx["to"], "data": w3.to_hex(tx["input"]), "gas": hex(tx["gas"])}
+    answer = w3.provider.make_request("debug_traceCall", [call, hex(tx["blockNumber"] - 1), {
         "disableStack": True, "disableMemory": True, "disableStorage": True}])
     if "error" in answer:
-        raise TraceError(f"debug_traceTransaction {tx_hash}: {answer['error'].get('message', answer['error'])}")
+        raise TraceError(f"debug_traceCall of {tx_hash}: {answer['error'].get('message', answer['error'])}")
     steps = answer["result"].get("structLogs") or []
     if not steps:
-        raise TraceError(f"{tx_hash}: the node returned no opcode steps (anvil needs --steps-tracing)")
-    return steps
+        raise TraceError(f"debug_traceCall of {tx_hash}: the node returned no opcode steps")
+    return steps, int(answer["result"]["gas"])
 
 
 def execution_gas(steps: list[dict]) -> int:
@@ -227,13 +232,13 @@ def measure_verify_proof(w3, sender: str, address: str, abi: list, proof, public
     data = bytes.fromhex(contract.functions.verifyProof(*arguments)._encode_transaction_data()[2:])
     receipt = _send(w3, sender, address, data)
     tx_hash = w3.to_hex(receipt["transactionHash"])
-    steps = _trace_steps(w3, tx_hash)
+    steps, replay_gas = replay_steps(w3, tx_hash)
     answer = w3.provider.make_request("debug_traceTransaction", [tx_hash, {"tracer": "callTracer"}])
     output = answer.get("result", {}).get("output") or "0x"      # what verifyProof returned in the transaction
     calldata = calldata_cost(data)
     total = int(receipt["gasUsed"])
     return {"tx_gas": total, "calldata_gas": calldata.standard, "execution_gas": execution_gas(steps),
-            "floor_binds": total == TX_BASE + calldata.floor, "accepts_proof": accepts,
+            "floor_binds": total == TX_BASE + calldata.floor, "replay_gas": replay_gas, "accepts_proof": accepts,
             "accepts_in_transaction": output != "0x" and int(output, 16) == 1,
             "accepts_wrong_input": accepts_wrong, "address": address}
 
@@ -312,7 +317,9 @@ def bench_shape(report: Report, url: str, workdir: Path, layout, *, largest: boo
         batch = node.store.batch(receipt.event.batch_number)
         tx = w3.eth.get_transaction(receipt.tx_hash)
         tx_input = bytes(tx["input"])
-        steps = _trace_steps(w3, receipt.tx_hash)
+        steps, replay_gas = replay_steps(w3, receipt.tx_hash)
+        report.check(f"{label}: the traced replay of submitBatch uses the transaction's gas",
+                     replay_gas == receipt.gas_used, f"replay {replay_gas:,}, receipt {receipt.gas_used:,}")
         execution = execution_gas(steps)
         parts = split_submit_gas(steps, layout.binding)
         calldata = calldata_cost(tx_input)
@@ -366,6 +373,9 @@ def bench_shape(report: Report, url: str, workdir: Path, layout, *, largest: boo
                 report.check(f"{label}: {name}'s verifier accepts the batch's proof (eth_call and the measured "
                              "transaction)", measured["accepts_proof"] and measured["accepts_in_transaction"],
                              f"eth_call {measured['accepts_proof']}, transaction {measured['accepts_in_transaction']}")
+                report.check(f"{label}: {name}'s traced replay of verifyProof uses the transaction's gas",
+                             measured["replay_gas"] == measured["tx_gas"],
+                             f"replay {measured['replay_gas']:,}, receipt {measured['tx_gas']:,}")
                 report.check(f"{label}: {name}'s verifyProof gas = 21,000 + calldata + execution",
                              measured["tx_gas"] == TX_BASE + measured["calldata_gas"] + measured["execution_gas"],
                              f"{measured['tx_gas']:,} != 21,000 + {measured['calldata_gas']:,} + "
@@ -424,7 +434,7 @@ def run(sizes=DEFAULT_SIZES, *, depth: int = DEFAULT_DEPTH, bindings=BINDINGS, n
     workdir = Path(tempfile.mkdtemp(prefix="zkrollup-bench-gas-"))
     anvil = AnvilNode(workdir / "l1")
     try:
-        url = anvil.start(extra_args=("--steps-tracing",)).url
+        url = anvil.start().url
         log(f"anvil on {url} (chain in {anvil.folder})")
         for binding in bindings:
             chosen = sorted({largest[binding] if s == "max" else s for s in sizes})

@@ -126,6 +126,7 @@ def test_ours_and_snarkjs_verifiers_are_both_measured_on_the_same_proof(printed,
         for name in ("ours", "snarkjs"):
             m = v[name]
             assert m["accepts_proof"] and m["accepts_in_transaction"] and not m["accepts_wrong_input"]
+            assert m["replay_gas"] == m["tx_gas"]                            # the traced replay is the transaction
             assert m["tx_gas"] == 21_000 + m["calldata_gas"] + m["execution_gas"]
             assert m["execution_gas"] > v["eip1108_precompiles"]              # no verifier beats the precompiles
         assert v["ours"]["calldata_gas"] == v["snarkjs"]["calldata_gas"]      # one ABI, one proof

@@ -141,11 +141,10 @@ class AnvilNode:
                              f"(start it with `zkrollup l1 start --data-dir {self.folder.parent}`)")
         return info["url"]
 
-    def start(self, *, port: int | None = None, timeout: float = 20.0, extra_args: tuple[str, ...] = ()) -> AnvilStatus:
+    def start(self, *, port: int | None = None, timeout: float = 20.0) -> AnvilStatus:
         """Start anvil on 127.0.0.1 (a free port unless `port`), loading the chain from state.json if there is
-        one; returns once it answers JSON-RPC. Already running: returns its status. `extra_args` go on anvil's
-        command line (e.g. `--steps-tracing`, which scripts/bench_gas.py needs for opcode-level traces).
-        AnvilError if it fails (with the last line of its log)."""
+        one; returns once it answers JSON-RPC. Already running: returns its status. AnvilError if it fails
+        (with the last line of its log)."""
         current = self.status()
         if current.running:
             return current
@@ -153,7 +152,7 @@ class AnvilNode:
         port = port or _free_port(self._last_port())
         url = f"http://127.0.0.1:{port}"
         args = [str(anvil_binary()), "--host", "127.0.0.1", "--port", str(port), "--state", str(self.state_path),
-                "--state-interval", str(STATE_INTERVAL), "--chain-id", "31337", *extra_args]
+                "--state-interval", str(STATE_INTERVAL), "--chain-id", "31337"]
         with open(self.log_path, "ab") as log:
             process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                        start_new_session=True)
