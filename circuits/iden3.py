@@ -88,7 +88,7 @@ def _container(sections: Sequence[tuple[int, bytes]], magic: bytes, version: int
     return b"".join(parts)
 
 
-def _shown_magic(prefix: bytes) -> str:
+def shown_magic(prefix: bytes) -> str:
     """A file's first bytes for a message: quoted text when printable ("r1cs"), else hex (0x7f454c46)."""
     if prefix and all(32 <= b < 127 for b in prefix):
         return '"' + prefix.decode("ascii") + '"'
@@ -98,10 +98,10 @@ def _shown_magic(prefix: bytes) -> str:
 def _sections(data: bytes, magic: bytes, version: int, what: str) -> dict[int, memoryview]:
     if len(data) < 12:
         if data[:len(magic)] != magic[:len(data)]:
-            raise WrongMagic(f"not a {what} file: its magic number is {_shown_magic(data[:4])}, not {_shown_magic(magic)}")
+            raise WrongMagic(f"not a {what} file: its magic number is {shown_magic(data[:4])}, not {shown_magic(magic)}")
         raise TruncatedFile(f"{what} file is {len(data)} bytes, shorter than its 12-byte header")
     if data[:4] != magic:
-        raise WrongMagic(f"not a {what} file: its magic number is {_shown_magic(data[:4])}, not {_shown_magic(magic)}")
+        raise WrongMagic(f"not a {what} file: its magic number is {shown_magic(data[:4])}, not {shown_magic(magic)}")
     found_version, n_sections = struct.unpack_from("<II", data, 4)
     if found_version != version:
         raise UnsupportedVersion(f"{what} version {found_version} is not supported (only version {version})")

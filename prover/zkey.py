@@ -127,7 +127,10 @@ def read_sections(path: str | os.PathLike, magic: bytes = MAGIC, version: int = 
         if len(head) < 12:
             raise ZkeyError(f"{path}: too short to be a .{magic.decode()} file")
         if head[:4] != magic:
-            raise ZkeyError(f"{path}: wrong magic {head[:4]!r}, expected {magic!r}")
+            from circuits.iden3 import shown_magic
+
+            raise ZkeyError(f"{path}: not a .{magic.decode()} file: its magic number is {shown_magic(head[:4])}, "
+                            f"not {shown_magic(magic)}")
         file_version, n_sections = struct.unpack("<II", head[4:])
         if file_version != version:
             raise ZkeyError(f"{path}: unsupported version {file_version}, expected {version}")

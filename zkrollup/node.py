@@ -89,6 +89,8 @@ class RollupNode:
         self.chain_id: int = store.chain_id
         self.operator: str = config["operator"]
         self.reconciled: list[int] = []
+        #: What opening the node found and did (warnings from `reconcile`), for the caller to show.
+        self.notices: list[str] = []
 
     # --- genesis -------------------------------------------------------------------------------------
     @classmethod
@@ -168,16 +170,17 @@ class RollupNode:
         settled state is the L1's, ready to build and prove on top of it. The keystore starts empty (users'
         keys are not on L1); `operator_key` signs later submissions (a new key, not an operator, if None).
         NodeError or SyncError (one line) on any mismatch; nothing is left behind then."""
-        from circuits.rollup.layout import public_inputs
         from prover.groth16 import verifying_key
         from verifier import snarkjs
-        from verifier.groth16 import verify
         from zkrollup.ethereum import EthereumL1, operator_account
         from zkrollup.sync import SyncError, rebuild_state
 
         target = Path(data_dir)
-        if target.exists() and (not target.is_dir() or any(p.name != L1_NODE_DIR for p in target.iterdir())):
+        if target.exists() and (not target.is_dir() or any(target.iterdir())):
             raise NodeError(f"{target}: already exists and is not empty (choose a new --data-dir)")
+        if not endpoint.startswith(("http://", "https://")):
+            raise NodeError(f"--l1 must be the L1 node's http(s) URL, got {endpoint!r} (a local anvil node's URL is "
+                            "shown by `zkrollup l1 status --data-dir DIR`)")
         say = notify or (lambda text: None)
         w3 = _web3_for(target, endpoint)
         try:
@@ -191,12 +194,20 @@ class RollupNode:
         layout = probe.layout
         circuit = keys.circuit_for(layout, progress=notify)
         circuit_hash = keys.circuit_hash(circuit)
-        key_path = Path(proving_key) if proving_key is not None else keys.key_path_for(layout, circuit_hash)
-        try:
-            pk = keys.load_key(key_path)
-        except FileNotFoundError:
-            raise NodeError(f"{key_path}: no proving key for {layout.shape_id}: pass --proving-key with the "
-                            "deployment's .zkey (its verifier was rendered from it)") from None
+        if proving_key is not None:     # the user's file (ours or snarkjs's): no cache sidecar expected
+            from prover.zkey import load_zkey
+
+            key_path = Path(proving_key)
+            if not key_path.is_file():
+                raise NodeError(f"{key_path}: no such file (--proving-key)")
+            pk = load_zkey(key_path)
+        else:
+            key_path = keys.key_path_for(layout, circuit_hash)
+            try:
+                pk = keys.load_key(key_path)
+            except FileNotFoundError:
+                raise NodeError(f"no proving key for {layout.shape_id} in the cache ({key_path}): pass "
+                                "--proving-key with the deployment's .zkey (its verifier was rendered from it)") from None
         vk = verifying_key(pk)
         if pk.circuit_hash.hex() != circuit_hash:
             raise NodeError(f"{key_path}: this proving key is for another circuit than {layout.shape_id}'s")
@@ -217,19 +228,8 @@ class RollupNode:
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=_parent_of(target)))
         try:
             store = Store.create(staging, layout, l1.chain_id, fee_account, genesis)
-            for replayed in report.batches:
-                call = l1.submitted_call(replayed.event.batch_number)
-                proof = _proof_from_words(call["proof"])
-                commitment = call["commitment"] if layout.binding == "evaluation" else None
-                public = public_inputs(layout, replayed.event.old_root, replayed.event.new_root, l1.chain_id,
-                                       replayed.pubdata, commitment)
-                if not verify(vk, public, proof):
-                    raise SyncError(f"batch {replayed.event.batch_number}: its proof does not verify here")
-                store.import_settled_batch(
-                    old_root=replayed.event.old_root, new_root=replayed.event.new_root, pubdata=replayed.pubdata,
-                    commitment=commitment, proof_json=snarkjs.dumps(snarkjs.proof_to_json(proof)),
-                    public_json=snarkjs.dumps(snarkjs.public_inputs_to_json(public)),
-                    accounts_after=replayed.accounts_after)
+            importer = cls(staging, store, l1, {"operator": signer.address})
+            importer._import_from_l1(0, report)
             store.close()
             snarkjs.write_verifying_key(vk, staging / VERIFYING_KEY_FILE)
             _write_secret(staging / OPERATOR_KEY_FILE,
@@ -492,19 +492,70 @@ class RollupNode:
         self.store.mark_submitted(batch.number)
         return receipt
 
-    def reconcile(self) -> list[int]:
-        """Settle proved batches whose transition the L1 already recorded (a crash after the L1 accepted a
-        submission but before the store marked it): returns their numbers."""
-        settled = []
+    def reconcile(self, notify: Notify | None = None) -> list[int]:
+        """Bring the store in step with the L1 when the node opens; returns the numbers of the store's batches
+        the L1 had accepted unbeknown to it. Three cases, checked against the L1's BatchSubmitted events:
+
+        - the L1 accepted a proved batch but the store did not record it (a crash in between): settle it;
+        - the L1 holds fewer batches than the store has submitted, and those agree (a local chain restored
+          from an older state: anvil killed before its state dump): put the later ones back to `proved`;
+        - the L1 holds batches the store never made (another operator, or a node that was away): abandon the
+          store's unsettled batches (their transfers go back to the mempool) and take the L1's batches in,
+          replayed from their calldata and with their proofs checked, as `zkrollup sync` does.
+
+        NodeError when the L1's batches and the store's disagree otherwise (rebuild with `zkrollup sync`)."""
+        say = notify or self.notices.append
         events = self.l1.events()
-        accepted = {(e.old_root, e.new_root) for e in events}
-        for batch in self._unsettled_batches():
-            if batch.status == "proved" and (batch.old_root, batch.new_root) in accepted:
+        submitted = [b for b in self.store.batches() if b.status == "submitted"]
+        for event, batch in zip(events, submitted):
+            if (event.old_root, event.new_root) != (batch.old_root, batch.new_root):
+                raise NodeError(f"batch {batch.number}: the L1 accepted another transition than the store holds "
+                                "(rebuild this node with `zkrollup sync`)")
+        if len(events) < len(submitted):
+            back = self.store.unsettle_batches_after(len(events))
+            say(f"warning: the L1 holds {len(events)} batches but the store had {len(submitted)} submitted: the "
+                f"chain lost batches {', '.join(map(str, back))}; they are proved again, ready for `batch submit`")
+            return []
+        settled = []
+        later = events[len(submitted):]
+        for batch, event in zip(self._unsettled_batches(), later):
+            if batch.status == "proved" and (batch.old_root, batch.new_root) == (event.old_root, event.new_root):
                 self.store.mark_submitted(batch.number)
                 settled.append(batch.number)
             else:
                 break
+        foreign = later[len(settled):]
+        if foreign:
+            for batch in reversed(self._unsettled_batches()):
+                self.store.abandon_batch(batch.number)
+            self._import_from_l1(len(events) - len(foreign))
+            say(f"warning: the L1 accepted {len(foreign)} batch(es) this node did not make; taken in from the L1 "
+                "(this node's unsubmitted batches were abandoned, their transfers are pending again)")
         return settled
+
+    def _import_from_l1(self, start: int, report=None) -> None:
+        """Take the L1's batches after the first `start` into the store: replayed from the L1 alone (or
+        `report`, a zkrollup.sync.SyncReport already made), each proof checked with our verifier against the
+        public inputs derived from its calldata."""
+        from circuits.rollup.layout import public_inputs
+        from verifier import snarkjs
+        from verifier.groth16 import verify
+        from zkrollup.sync import SyncError, rebuild_state
+
+        report = report or rebuild_state(self.l1)
+        for replayed in report.batches[start:]:
+            call = self.l1.submitted_call(replayed.event.batch_number)
+            proof = _proof_from_words(call["proof"])
+            commitment = call["commitment"] if self.layout.binding == "evaluation" else None
+            public = public_inputs(self.layout, replayed.event.old_root, replayed.event.new_root, self.l1.chain_id,
+                                   replayed.pubdata, commitment)
+            if not verify(self.l1.verifying_key, public, proof):
+                raise SyncError(f"batch {replayed.event.batch_number}: its proof does not verify here")
+            self.store.import_settled_batch(
+                old_root=replayed.event.old_root, new_root=replayed.event.new_root, pubdata=replayed.pubdata,
+                commitment=commitment, proof_json=snarkjs.dumps(snarkjs.proof_to_json(proof)),
+                public_json=snarkjs.dumps(snarkjs.public_inputs_to_json(public)),
+                accounts_after=replayed.accounts_after)
 
     def status(self) -> dict:
         """A summary: layout, chain id, roots (L1 and store), batches by status, mempool and queue sizes."""
@@ -623,6 +674,10 @@ def _open_l1(path: Path, config: dict) -> L1:
     try:
         l1 = EthereumL1.attach(w3, l1_config["address"], vk, [signer])
     except L1Error as exc:
+        if exc.error == "NoCode":
+            lost = (f" (was {path / L1_NODE_DIR / 'state.json'} replaced or lost?)"
+                    if l1_config["endpoint"] == "anvil" else " (another chain, or a reset node?)")
+            raise NodeError(f"{where} holds no contract at this rollup's address {l1_config['address']}{lost}") from None
         raise NodeError(f"{where}: {str(exc).split(': ', 1)[1]}") from None
     if l1.verifier_address.lower() != l1_config["verifier"].lower():
         raise NodeError(f"{l1.address}: its verifier is not the one this rollup deployed")
@@ -667,8 +722,11 @@ class _L1Target:
         else:
             raise NodeError(f"--l1 must be python, anvil or an http(s) JSON-RPC URL, got {l1!r}")
         if w3.eth.get_balance(operator.address) == 0:
-            raise NodeError(f"the operator {operator.address} has no ether on chain {w3.eth.chain_id}: fund it, or "
-                            "pass --operator-key FILE with a funded key")
+            if operator_key is None:
+                raise NodeError(f"--l1 {l1}: the operator needs a funded account on chain {w3.eth.chain_id}: pass "
+                                "--operator-key FILE with its private key")
+            raise NodeError(f"the operator {operator.address} (--operator-key) has no ether on chain "
+                            f"{w3.eth.chain_id}: fund it first")
         return cls("ethereum", l1, w3, operator, started)
 
     def deploy(self, staging: Path, layout: Layout, vk, genesis_root: int, published) -> tuple:

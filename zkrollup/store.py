@@ -823,6 +823,31 @@ class Store:
                            (index, str(account.ax), str(account.ay), str(account.balance), account.nonce))
             return self._batch(db, number)
 
+    def unsettle_batches_after(self, count: int) -> list[int]:
+        """The L1 holds only the first `count` batches (a local chain restored from an older state): put every
+        later submitted batch back to `proved` (its transfers and registrations back to `batched`), and the
+        settled accounts back to genesis plus batches 1..count, in one transaction. Returns the numbers put
+        back. StoreError if a batch after `count` is not submitted while an earlier one is unsettled."""
+        with self._transaction() as db:
+            rows = db.execute("SELECT number FROM batches WHERE status = 'submitted' AND number > ? ORDER BY number",
+                              (count,)).fetchall()
+            numbers = [r[0] for r in rows]
+            if not numbers:
+                return []
+            for number in numbers:
+                db.execute("UPDATE batches SET status = 'proved', submitted_at = NULL WHERE number = ?", (number,))
+                db.execute("UPDATE transfers SET status = 'batched' WHERE batch = ? AND status = 'included'",
+                           (number,))
+                db.execute("UPDATE registrations SET status = 'batched' WHERE batch = ? AND status = 'included'",
+                           (number,))
+            accounts = dict(self.genesis_accounts)
+            for number in range(1, count + 1):
+                accounts.update(self._batch(db, number).accounts_after)
+            db.execute("DELETE FROM accounts")
+            db.executemany("INSERT INTO accounts (idx, ax, ay, balance, nonce) VALUES (?, ?, ?, ?, ?)",
+                           [(i, str(a.ax), str(a.ay), str(a.balance), a.nonce) for i, a in sorted(accounts.items())])
+            return numbers
+
     def abandon_batch(self, number: int) -> None:
         """Give up the latest batch, built or proved but not submitted: delete it, and put its transfers
         (included and dropped) and registrations back to pending. A dropped transfer whose (sender, nonce)

@@ -13,17 +13,41 @@ def _l1_arguments(parser) -> None:
     add_data_dir(parser)
 
 
-def _node(args):
-    from zkrollup.node import L1_NODE_DIR
-    from zkrollup.anvil import AnvilNode
+def _node(args, *, starting: bool = False):
+    """The anvil node of --data-dir. CliError if the folder is a data directory whose L1 is not the local
+    anvil node, or (to start one) if the folder does not exist; an existing folder without a rollup yet may
+    get a node before `zkrollup init --l1 anvil`."""
+    import json
 
-    return AnvilNode(Path(args.data_dir) / L1_NODE_DIR)
+    from zkrollup.anvil import AnvilNode
+    from zkrollup.node import L1_NODE_DIR, NODE_FILE
+
+    folder = Path(args.data_dir)
+    if not folder.is_dir():
+        raise CliError(f"{folder}: no such data directory (`zkrollup init --l1 anvil --data-dir {folder}` makes one "
+                       "and starts its node)")
+    config_path = folder / NODE_FILE
+    if config_path.exists():
+        try:
+            l1 = json.loads(config_path.read_text()).get("l1")
+        except (OSError, ValueError, AttributeError):
+            raise CliError(f"{config_path}: unreadable") from None
+        if not (isinstance(l1, dict) and l1.get("endpoint") == "anvil"):
+            where = "the Python stand-in" if l1 == "python" else f"{l1.get('endpoint') if isinstance(l1, dict) else l1}"
+            raise CliError(f"{folder}: this rollup's L1 is {where}, not a local anvil node")
+    elif starting and any(p.name != L1_NODE_DIR for p in folder.iterdir()):
+        raise CliError(f"{folder}: not a zkrollup data directory (no {NODE_FILE})")
+    return AnvilNode(folder / L1_NODE_DIR)
 
 
 def run_start(args, report) -> int:
-    node = _node(args)
+    node = _node(args, starting=True)
     was = node.status().running
+    last_port = node._last_port()
     status = node.start()
+    if not was and last_port and status.url != f"http://127.0.0.1:{last_port}":
+        report.warning(f"port {last_port} is taken: the node now listens on {status.url}; nodes that reach it by "
+                       f"the old URL (a `zkrollup sync` follower) will not find it")
     report.data.update(running=True, url=status.url, pid=status.pid, block=status.block, state=str(node.state_path))
     verb = "already running" if was else "started"
     report.line(f"anvil {verb} on {status.url} (pid {status.pid}, block {status.block}); chain kept in {node.state_path}")
@@ -52,29 +76,46 @@ def run_status(args, report) -> int:
 
 
 def read_operator_key(path: str) -> bytes:
-    """A secp256k1 private key from a file holding it as 64 hex digits (0x optional), as `cast wallet` and
-    anvil print keys. CliError naming the file otherwise (never showing its content)."""
+    """A secp256k1 private key from a file: 64 hex digits (0x optional), as `cast wallet` and anvil print keys,
+    or the `operator-key.json` a data directory keeps. CliError naming the file otherwise (never its content)."""
+    import json
+
     check_input(path)
     try:
-        text = Path(path).read_text().strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CliError(f"{path}: cannot read the operator key: {exc}") from None
+        text = Path(path).read_text(encoding="utf-8").strip()
+    except UnicodeDecodeError:
+        raise CliError(f"{path}: not an Ethereum private key (a text file with 64 hex digits)") from None
+    except OSError as exc:
+        raise CliError(f"{path}: cannot read the operator key: {exc.strerror or exc}") from None
+    if text.startswith("{"):
+        try:
+            text = str(json.loads(text)["private_key"])
+        except (ValueError, KeyError, TypeError):
+            raise CliError(f"{path}: a JSON key file needs a \"private_key\" field") from None
     hex_digits = text.removeprefix("0x")
     if len(hex_digits) != 64 or any(c not in "0123456789abcdefABCDEF" for c in hex_digits):
         raise CliError(f"{path}: not an Ethereum private key (64 hex digits, 0x optional)")
-    return bytes.fromhex(hex_digits)
+    key = bytes.fromhex(hex_digits)
+    if not 0 < int.from_bytes(key, "big") < SECP256K1_ORDER:
+        raise CliError(f"{path}: not a valid secp256k1 private key (zero or not below the curve order)")
+    return key
+
+
+#: The order of secp256k1's group (SEC 2, §2.4.1): a private key is in [1, n).
+SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
 def _sync_arguments(parser) -> None:
     add_data_dir(parser)
     parser.add_argument("--l1", required=True, metavar="URL",
-                        help="the L1's JSON-RPC URL (or `anvil` for the local node kept in --data-dir/l1)")
+                        help="the L1 node's JSON-RPC URL (a local anvil node's: `zkrollup l1 status --data-dir DIR`)")
     parser.add_argument("--rollup", required=True, metavar="ADDRESS", help="the Rollup contract's address")
     parser.add_argument("--proving-key", metavar="CIRCUIT.zkey",
                         help="the deployment's proving key (default: the cached key for the rollup's shape); "
                              "checked against the deployed verifier")
     parser.add_argument("--operator-key", metavar="FILE",
-                        help="file with the operator's Ethereum private key, to submit batches from this node")
+                        help="file with the operator's Ethereum private key (64 hex digits, or a data directory's "
+                             "operator-key.json), to submit batches from this node")
 
 
 def run_sync(args, report) -> int:
@@ -96,7 +137,7 @@ def run_sync(args, report) -> int:
     return EXIT_OK
 
 
-GROUP = Group("l1", "the local L1 node (anvil) and rebuilding a rollup from its L1", (
+GROUP = Group("l1", "the local L1 node (anvil) of a data directory; `sync`: a rollup rebuilt from its L1", (
     Command(("l1", "start"), "start the local anvil node of --data-dir on 127.0.0.1 (its chain is kept in DIR/l1)",
             _l1_arguments, run_start),
     Command(("l1", "stop"), "stop the local anvil node of --data-dir, saving its chain", _l1_arguments, run_stop),

@@ -60,7 +60,7 @@ def run_status(args, report) -> int:
     agree = "in step" if status["l1_state_root"] == status["settled_root"] else "NOT in step"
     report.line(f"rollup {status['shape']} (chain id {short(status['chain_id'])}) in {status['data_dir']}")
     report.line(f"L1              {status['l1']}")
-    report.line(f"L1 state root   {status['l1_state_root']}  ({status['l1_batches']} batches; store {agree})")
+    report.line(f"L1 state root   {status['l1_state_root']}  ({_count(status['l1_batches'], 'batch', 'batches')}; store {agree})")
     report.line(f"tip root        {status['tip_root']}")
     b = status["batches"]
     report.line(f"batches: {b['submitted']} submitted, {b['proved']} proved, {b['built']} built; "
@@ -74,3 +74,7 @@ GROUP = Group("init", "create a rollup: genesis accounts, proving key, L1 deploy
             _init_arguments, run_init),
     Command(("status",), "the rollup's roots, batches and mempool", _status_arguments, run_status),
 ))
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"

@@ -47,7 +47,11 @@ def opened_node(args):
     """The node of --data-dir, closed after; its refusals become one-line CLI errors (user_errors)."""
     from zkrollup.node import RollupNode
 
+    import sys
+
     node = RollupNode.open(args.data_dir)
+    for notice in node.notices:      # what reconciling with the L1 did, on stderr
+        print(notice, file=sys.stderr, flush=True)
     try:
         yield node
     finally:

@@ -24,7 +24,7 @@ def run_export_vk(args, report) -> int:
     with written_together(args.verification_key) as (tmp,), about(args.verification_key, "cannot write"):
         snarkjs.write_verifying_key(vk, tmp)
     report.data.update(verification_key=args.verification_key, n_public=vk.n_public)
-    report.line(f"verification key ({vk.n_public} public inputs) -> {args.verification_key}")
+    report.line(f"verification key ({vk.n_public} public input{'' if vk.n_public == 1 else 's'}) -> {args.verification_key}")
     return EXIT_OK
 
 
