@@ -336,14 +336,18 @@ def _helper_main(argv: list[str]) -> None:
 def main() -> int:
     """`python -m prover.warmup`: ensure_compiled with a progress line on stderr (rewritten in place
     on a terminal, one line per step otherwise) and a one-line summary."""
+    import time
+
     tty = sys.stderr.isatty()
+    start = time.perf_counter()
 
     def progress(done: int, total: int, name: str) -> None:
         if done == total:
             if tty:
                 print("\r\033[K", end="", file=sys.stderr, flush=True)
             return
-        line = f"compiling kernels, first run only: {done + 1}/{total} {name}"
+        line = (f"compiling kernels, first run only (a few minutes on 2 cores): {done + 1}/{total} {name}, "
+                f"{time.perf_counter() - start:.0f} s so far")
         if tty:
             print(f"\r\033[K{line}", end="", file=sys.stderr, flush=True)
         else:
