@@ -108,7 +108,7 @@ class AnvilNode:
     """One anvil process whose chain lives in `folder` (created if missing)."""
 
     def __init__(self, folder: str | os.PathLike):
-        self.folder = Path(folder)
+        self.folder = Path(folder).resolve()   # absolute: anvil's command line names its state file
         self.info_path = self.folder / "anvil.json"
         self.state_path = self.folder / "state.json"
         self.log_path = self.folder / "anvil.log"

@@ -567,6 +567,7 @@ class RollupNode:
             "shape": self.layout.shape_id,
             "chain_id": str(self.chain_id),
             "l1": _l1_summary(self.config.get("l1", "python")),
+            **_l1_fields(self.config.get("l1", "python")),
             "l1_state_root": str(self.l1.state_root()),
             "l1_batches": self.l1.batch_count(),
             "settled_root": str(self.store.settled_root()),
@@ -625,6 +626,14 @@ def _read_operator_key(path: Path) -> bytes:
         raise NodeError(f"{path}: missing: the operator's Ethereum key") from None
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         raise NodeError(f"{path}: not an operator key file") from None
+
+
+def _l1_fields(l1_config) -> dict:
+    """status()'s machine-readable L1 fields: kind, and on an EVM the endpoint, chain and contract addresses."""
+    if l1_config == "python":
+        return {"l1_kind": "python"}
+    return {"l1_kind": "ethereum", "l1_endpoint": l1_config.get("endpoint"), "l1_chain_id": l1_config.get("l1_chain_id"),
+            "rollup_address": l1_config.get("address"), "verifier_address": l1_config.get("verifier")}
 
 
 def _l1_summary(l1_config) -> str:
