@@ -118,8 +118,27 @@ class AnvilNode:
         try:
             info = json.loads(self.info_path.read_text())
         except (OSError, ValueError):
-            return None
-        return info if isinstance(info, dict) and _alive(int(info.get("pid", -1))) else None
+            return self._orphan()
+        return info if isinstance(info, dict) and _alive(int(info.get("pid", -1))) else self._orphan()
+
+    def _orphan(self) -> dict | None:
+        """An anvil process whose state file is this folder's but whose anvil.json is gone (the folder was
+        removed or edited while it ran): found by its command line in /proc, so that it is seen and stopped
+        rather than left writing into the folder beside a new node."""
+        wanted = str(self.state_path)
+        for entry in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                args = entry.read_bytes().split(b"\0")
+            except OSError:
+                continue
+            words = [a.decode(errors="replace") for a in args if a]
+            if words and words[0].endswith("anvil") and "--state" in words and "--port" in words \
+                    and words[words.index("--state") + 1] == wanted:
+                pid = int(entry.parent.name)
+                if _alive(pid):
+                    port = int(words[words.index("--port") + 1])
+                    return {"pid": pid, "port": port, "url": f"http://127.0.0.1:{port}"}
+        return None
 
     def status(self) -> AnvilStatus:
         """Whether the node is running, and where; reads the block number from it."""
