@@ -243,7 +243,20 @@ def _engine():
         except wasmtime.WasmtimeError:
             pass
         _ENGINE = wasmtime.Engine(config)
+        import atexit
+
+        atexit.register(_drop_engine)   # before interpreter shutdown tears down wasmtime's own module
     return _ENGINE
+
+
+def _drop_engine() -> None:
+    """Free the engine (and, by a collection, calculators left in cycles) while wasmtime can still free them:
+    at interpreter shutdown its module is gone, and their finalizers print "Exception ignored" noise."""
+    import gc
+
+    global _ENGINE
+    _ENGINE = None
+    gc.collect()
 
 
 _ENGINE = None
