@@ -91,6 +91,8 @@ def _bad_signature(data_dir, path):
     (lambda d, p: ("batch", "prove"), ("no built batch",)),
     (lambda d, p: ("batch", "build"), ("nothing to batch",)),
     (lambda d, p: ("account", "show", 12), ("account 12 does not exist",)),
+    (lambda d, p: ("transfer", "--from", 2, "--to", 3, "--amount", 1, "--out", _signed_file(d, p)),
+     ("t.json", "already exists")),
 ])
 def test_bad_input_is_one_line_exit_two_and_changes_nothing(data_dir, tmp_path, make_args, words):
     args = make_args(data_dir, tmp_path / "t.json")

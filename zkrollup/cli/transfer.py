@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import argparse
 import re
 
@@ -61,6 +63,9 @@ def run(args, report) -> int:
     with opened_node(args) as node:
         if args.out:
             check_outputs(args.out)
+            if Path(args.out).exists():    # a signed document is a payment: never replaced behind the user's back
+                raise CliError(f"{args.out}: already exists (a signed transfer is not overwritten; choose another "
+                               "name or remove it)")
             from zkrollup.executor import check_transfer
 
             view = node.projected_accounts()
