@@ -176,7 +176,7 @@ class RollupNode:
         from zkrollup.sync import SyncError, rebuild_state
 
         target = Path(data_dir)
-        if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        if target.exists() and (not target.is_dir() or any(p.name != L1_NODE_DIR for p in target.iterdir())):
             raise NodeError(f"{target}: already exists and is not empty (choose a new --data-dir)")
         if not endpoint.startswith(("http://", "https://")):
             raise NodeError(f"--l1 must be the L1 node's http(s) URL, got {endpoint!r} (a local anvil node's URL is "
@@ -234,7 +234,11 @@ class RollupNode:
             snarkjs.write_verifying_key(vk, staging / VERIFYING_KEY_FILE)
             _write_secret(staging / OPERATOR_KEY_FILE,
                           json.dumps({"address": signer.address, "private_key": signer.key.hex()}) + "\n")
-            l1_config = {"kind": "ethereum", "endpoint": endpoint, "address": l1.address,
+            from zkrollup.anvil import AnvilNode
+
+            own = AnvilNode(target / L1_NODE_DIR).status()     # the folder's own local node: keep it as such
+            l1_config = {"kind": "ethereum", "endpoint": "anvil" if own.running and own.url == endpoint else endpoint,
+                         "address": l1.address,
                          "verifier": l1.verifier_address, "l1_chain_id": l1.l1_chain_id,
                          "deploy_block": l1.deploy_block}
             (staging / NODE_FILE).write_text(json.dumps({

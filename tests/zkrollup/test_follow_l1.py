@@ -84,3 +84,34 @@ def test_batches_a_killed_local_chain_lost_are_proved_again_and_resubmitted(key_
             assert node.store.accounts() == accounts and node.store.settled_root() == node.l1.state_root()
     finally:
         anvil.stop()
+
+
+def test_the_store_deleted_the_data_directory_is_rebuilt_from_the_l1_and_proving_goes_on(key_cache, tmp_path):
+    """Everything but the chain (l1/) is deleted; `RollupNode.sync` into the same folder rebuilds it from the
+    contract's events and calldata alone, and the next batch, proved on the rebuilt state, is accepted."""
+    import shutil
+
+    data_dir = tmp_path / "a"
+    node = RollupNode.init(data_dir, SMALL, accounts=3, l1="anvil")
+    anvil = AnvilNode(data_dir / L1_NODE_DIR)
+    try:
+        _settle(node, 2, 3, 10)
+        node.register_account()
+        _settle(node, 3, 4, 5)
+        accounts, address, key_2 = node.store.accounts(), node.l1.address, node.store.private_key(2)
+        operator = _operator_key(data_dir)
+        node.close()
+        for entry in data_dir.iterdir():
+            if entry.name != L1_NODE_DIR:
+                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+        with RollupNode.sync(data_dir, anvil.url, address, operator_key=operator) as rebuilt:
+            assert rebuilt.config["l1"]["endpoint"] == "anvil"       # still the folder's own local node
+            assert rebuilt.store.accounts() == accounts and len(rebuilt.store.batches()) == 2
+            nonce = rebuilt.store.account(2).nonce
+            rebuilt.submit_transfer(sign_transfer(key_2, Transfer(2, 4, 3, 1, nonce), rebuilt.chain_id))
+            rebuilt.build_batch()
+            rebuilt.prove_batch()
+            assert rebuilt.submit_batch().event.batch_number == 3
+            assert rebuilt.store.settled_root() == rebuilt.l1.state_root()
+    finally:
+        anvil.stop()
