@@ -122,9 +122,11 @@ class EthereumL1:
 
     `w3`: a web3.Web3; `address`: the Rollup contract; `verifying_key`: the key the deployment's verifier was
     rendered from (the node verifies locally with it); `signers`: the accounts (eth_account LocalAccount) this
-    client may send from, by address. Open with `deploy` or `attach`."""
+    client may send from, by address; `fixed_gas`: a gas limit to use instead of `estimate_gas` (py-evm).
+    Open with `deploy` or `attach`. L1Error("NoCode") when the address holds no contract on this chain,
+    L1Error("NotRollup") when its contract does not answer as this project's Rollup (layout, chainId)."""
 
-    def __init__(self, w3, address: str, verifying_key: VerifyingKey, signers: Sequence = (), *,
+    def __init__(self, w3, address: str, verifying_key: VerifyingKey | None, signers: Sequence = (), *,
                  fixed_gas: int | None = None, artifact: RollupArtifact | None = None):
         self.w3 = w3
         self.artifact = artifact or rollup_artifact()
@@ -187,18 +189,23 @@ class EthereumL1:
     # --- views ---------------------------------------------------------------------------------------
     @property
     def verifier_address(self) -> str:
+        """The Groth16 verifier the Rollup contract calls (its immutable `verifier`), checksummed."""
         return self.contract.functions.verifier().call()
 
     def state_root(self) -> int:
+        """The contract's `stateRoot` (a field element < r), read at the latest block."""
         return self.contract.functions.stateRoot().call()
 
     def genesis_root(self) -> int:
+        """The root the constructor was given (`genesisRoot`)."""
         return self.contract.functions.genesisRoot().call()
 
     def batch_count(self) -> int:
+        """Batches accepted so far (`batchCount`)."""
         return self.contract.functions.batchCount().call()
 
     def is_operator(self, address: str) -> bool:
+        """Whether `address` may submit batches (the constructor's allow-list)."""
         return self.contract.functions.isOperator(to_checksum_address(address)).call()
 
     def _genesis_event(self):
@@ -213,6 +220,7 @@ class EthereumL1:
                 for a in self._genesis_event()["args"]["accounts"]]
 
     def operators(self) -> list[str]:
+        """The operator addresses the constructor allowed (its Genesis event)."""
         return list(self._genesis_event()["args"]["operators"])
 
     def _logs(self):
