@@ -145,6 +145,7 @@ def test_l1_faults_are_one_line_and_change_nothing(settled, tmp_path):
     one_line_error(zk("sync", "--data-dir", tmp_path / "c", "--l1", url, "--rollup", config["l1"]["verifier"]),
                    "not a zkrollup Rollup")
     one_line_error(zk("sync", "--data-dir", tmp_path / "d", "--l1", url, "--rollup", "0x12"), "--rollup")
+    one_line_error(zk("sync", "--data-dir", tmp_path / "d", "--l1", url, "--rollup", "0x" + "zz" * 20), "--rollup")
     for folder in "abcd":
         assert not (tmp_path / folder).exists()
     # a node on another chain id than the deployment's

@@ -121,8 +121,10 @@ def _sync_arguments(parser) -> None:
 def run_sync(args, report) -> int:
     from zkrollup.node import RollupNode
 
-    if not (args.rollup.startswith("0x") and len(args.rollup) == 42):
-        raise CliError(f"--rollup {args.rollup!r} is not a 20-byte 0x address")
+    import re
+
+    if not re.fullmatch(r"0x[0-9a-fA-F]{40}", args.rollup):   # else web3 raises a bare ValueError deep down
+        raise CliError(f"--rollup {args.rollup!r} is not a 20-byte 0x address (40 hex digits)")
     key = read_operator_key(args.operator_key) if args.operator_key else None
     node = RollupNode.sync(args.data_dir, args.l1, args.rollup, operator_key=key, proving_key=args.proving_key,
                            notify=notifier(report))
