@@ -188,10 +188,10 @@ class RollupNode:
         except (ValueError, TypeError):
             raise NodeError("the operator key is not a valid 32-byte secp256k1 private key") from None
         try:
-            probe = EthereumL1.attach(w3, address, None, [signer])
+            l1 = EthereumL1.attach(w3, address, None, [signer])    # its verifying key is known below
         except L1Error as exc:
             raise NodeError(str(exc).split(": ", 1)[1] if ": " in str(exc) else str(exc)) from None
-        layout = probe.layout
+        layout = l1.layout
         circuit = keys.circuit_for(layout, progress=notify)
         circuit_hash = keys.circuit_hash(circuit)
         if proving_key is not None:     # the user's file (ours or snarkjs's): no cache sidecar expected
@@ -211,10 +211,10 @@ class RollupNode:
         vk = verifying_key(pk)
         if pk.circuit_hash.hex() != circuit_hash:
             raise NodeError(f"{key_path}: this proving key is for another circuit than {layout.shape_id}'s")
-        if bytes(w3.eth.get_code(probe.verifier_address)) != keys.verifier_contract(vk).runtime:
-            raise NodeError(f"{key_path}: the deployed verifier {probe.verifier_address} was not rendered from "
+        if bytes(w3.eth.get_code(l1.verifier_address)) != keys.verifier_contract(vk).runtime:
+            raise NodeError(f"{key_path}: the deployed verifier {l1.verifier_address} was not rendered from "
                             "this key's verifying key")
-        l1 = EthereumL1.attach(w3, address, vk, [signer])
+        l1.verifying_key = vk
         say(f"reading rollup {l1.address} on chain {l1.l1_chain_id}: {l1.batch_count()} batches")
         try:
             report = rebuild_state(l1)
